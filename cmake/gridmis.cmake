@@ -1,0 +1,32 @@
+# One helper per kind of target, warnings from one interface target.
+
+add_library(gridmis_warnings INTERFACE)
+target_compile_options(gridmis_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
+  -Wno-restrict  # g++ 12 false positive in Release
+  -Werror=return-type -Werror=unused-result)
+
+# gridmis_library(NAME SRCS a.cc b.cc DEPS x y)
+function(gridmis_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE gridmis_warnings)
+endfunction()
+
+# gridmis_test(NAME SRCS a_test.cc DEPS x LABELS unit)
+function(gridmis_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT GRIDMIS_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
+                                         gridmis_warnings)
+  set(labels ${ARG_LABELS})
+  if(NOT labels)
+    set(labels unit)
+  endif()
+  add_test(NAME ${name} COMMAND ${name} --gtest_brief=1)
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 600)
+endfunction()
