@@ -4,6 +4,7 @@ add_library(gridmis_warnings INTERFACE)
 target_compile_options(gridmis_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
   -Wno-restrict  # g++ 12 false positive in Release
+  -Wno-missing-field-initializers  # designated initialisers leave the rest defaulted on purpose
   -Werror=return-type -Werror=unused-result)
 
 # gridmis_library(NAME SRCS a.cc b.cc DEPS x y)

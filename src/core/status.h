@@ -119,15 +119,17 @@ class [[nodiscard]] Result {
 #define GRIDMIS_CONCAT(a, b) GRIDMIS_CONCAT_INNER(a, b)
 
 // RETURN_IF_ERROR(expr): returns the Status of `expr` from the enclosing function when not OK.
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    ::gridmis::Status gridmis_status_ = (expr);        \
-    if (!gridmis_status_.ok()) return gridmis_status_; \
+#define RETURN_IF_ERROR(expr) \
+  RETURN_IF_ERROR_IMPL(GRIDMIS_CONCAT(gridmis_status_, __COUNTER__), expr)
+#define RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                  \
+    ::gridmis::Status tmp = (expr);     \
+    if (!tmp.ok()) return tmp;          \
   } while (0)
 
 // ASSIGN_OR_RETURN(lhs, rexpr): evaluates a Result; returns its Status or assigns its value.
 #define ASSIGN_OR_RETURN(lhs, rexpr) \
-  ASSIGN_OR_RETURN_IMPL(GRIDMIS_CONCAT(gridmis_result_, __LINE__), lhs, rexpr)
+  ASSIGN_OR_RETURN_IMPL(GRIDMIS_CONCAT(gridmis_result_, __COUNTER__), lhs, rexpr)
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                          \
   if (!tmp.ok()) return tmp.status();          \

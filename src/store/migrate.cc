@@ -64,7 +64,9 @@ Status Migrate(Database& db, const std::vector<Migration>& all, int64_t now_us,
   ASSIGN_OR_RETURN(auto pending, PendingMigrations(db, all));
   for (const auto& m : pending) {
     if (on_apply) on_apply(m);
-    std::string sql = RenderSql(m.sql, db.dialect());
+    std::string sql = RenderSql(
+        db.dialect() == Dialect::kPostgres && !m.postgres_sql.empty() ? m.postgres_sql : m.sql,
+        db.dialect());
     Status s = db.Write([&](Connection& c) -> Status {
       RETURN_IF_ERROR(c.ExecScript(sql));
       return c

@@ -21,6 +21,9 @@ struct Migration {
   //   {{PK}}   an auto-assigned BIGINT primary key "id"
   //   {{BLOB}} binary data
   std::string_view sql;
+  // When not empty, used instead of `sql` on PostgreSQL (indexes and search structures that
+  // differ per engine, e.g. FTS5 on SQLite and pg_trgm on PostgreSQL).
+  std::string_view postgres_sql = {};
 };
 
 struct AppliedMigration {
