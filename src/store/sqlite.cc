@@ -355,6 +355,9 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqlite(std::string path, const DatabaseOptions& options) {
+  // Memory statistics take a global mutex on every allocation; nothing here reads them.
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto db = std::make_unique<SqliteDatabase>(std::move(path), options);
   RETURN_IF_ERROR(db->Init());
   return std::unique_ptr<Database>(std::move(db));

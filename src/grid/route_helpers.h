@@ -1,0 +1,118 @@
+// Small helpers for the route files of the grid, customer, metering and acquisition modules:
+// OpenAPI schema builders, checked query parameters, nullable JSON fields and replies.
+// Include only from routes.cc files (it pulls in nlohmann/json.hpp through http/router.h).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "grid/records.h"
+#include "http/json_fields.h"
+#include "http/router.h"
+
+namespace gridmis::grid::api {
+
+using nlohmann::json;
+
+// ---- OpenAPI schema fragments ----
+inline json Obj(std::initializer_list<std::pair<const std::string, json>> props,
+                std::vector<std::string> required = {}) {
+  json j = {{"type", "object"}, {"properties", json(props)}};
+  if (!required.empty()) j["required"] = required;
+  return j;
+}
+inline json Str(std::string description = {}) {
+  json j = {{"type", "string"}};
+  if (!description.empty()) j["description"] = description;
+  return j;
+}
+inline json Int(std::string description = {}) {
+  json j = {{"type", "integer"}};
+  if (!description.empty()) j["description"] = description;
+  return j;
+}
+inline json Bool() { return {{"type", "boolean"}}; }
+inline json NullableStr() { return {{"type", "string"}, {"nullable", true}}; }
+inline json NullableInt() { return {{"type", "integer"}, {"nullable", true}}; }
+inline json Enum(std::initializer_list<std::string_view> values) {
+  json e = json::array();
+  for (auto v : values) e.push_back(v);
+  return {{"type", "string"}, {"enum", e}};
+}
+inline json NullableEnum(std::initializer_list<std::string_view> values) {
+  json j = Enum(values);
+  j["nullable"] = true;
+  return j;
+}
+inline json Ref(std::string_view schema) {
+  return {{"$ref", "#/components/schemas/" + std::string(schema)}};
+}
+inline json ArrayOf(json items) { return {{"type", "array"}, {"items", std::move(items)}}; }
+inline json VersionField() { return Int("the version the edit is based on; required on update"); }
+
+// ---- Query parameters ----
+
+// An optional text parameter of at most `max_len` characters ("" when absent).
+inline Result<std::string> QueryText(const http::Request& req, std::string_view name,
+                                     size_t max_len = 100) {
+  std::string v(req.Query(name).value_or(""));
+  if (!http::IsValidUtf8(v) || http::Utf8Length(v) > max_len) {
+    return InvalidArgument("query parameter " + std::string(name) +
+                               " must be valid text of at most " + std::to_string(max_len) +
+                               " characters",
+                           std::string(name));
+  }
+  return v;
+}
+
+// An optional parameter that must be one of `allowed` ("" when absent).
+inline Result<std::string> QueryEnum(const http::Request& req, std::string_view name,
+                                     std::initializer_list<std::string_view> allowed) {
+  std::string v(req.Query(name).value_or(""));
+  if (v.empty()) return v;
+  RETURN_IF_ERROR(CheckOneOf(v, name, allowed));
+  return v;
+}
+
+// ---- JSON bodies ----
+
+// A nullable id in a PATCH body: absent = unchanged, null = clear, a positive integer = set.
+inline Nullable<int64_t> NullableId(http::JsonFields& f, const json& body, std::string_view name) {
+  auto it = body.find(name);
+  if (it != body.end() && it->is_null()) {
+    f.Allow(name);
+    return std::optional<int64_t>();
+  }
+  auto v = f.OptInt(name, {.min = 1});
+  if (!v) return std::nullopt;
+  return std::optional<int64_t>(*v);
+}
+
+// A nullable text in a PATCH body: absent = unchanged, null or "" = clear, text = set.
+inline Nullable<std::string> NullableText(http::JsonFields& f, const json& body,
+                                          std::string_view name, size_t max_len) {
+  auto it = body.find(name);
+  if (it != body.end() && it->is_null()) {
+    f.Allow(name);
+    return std::optional<std::string>();
+  }
+  auto v = f.OptString(name, {.max_len = max_len, .min_len = 0});
+  if (!v) return std::nullopt;
+  if (v->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(*v);
+}
+
+// ---- Replies ----
+
+inline http::Reply JsonReply(json body, int status = 200) {
+  http::Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace gridmis::grid::api
