@@ -108,11 +108,6 @@ inline Nullable<std::string> NullableText(http::JsonFields& f, const json& body,
 
 // ---- Replies ----
 
-inline http::Reply JsonReply(json body, int status = 200) {
-  http::Reply r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
+using http::JsonReply;
 
 }  // namespace gridmis::grid::api

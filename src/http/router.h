@@ -33,6 +33,14 @@ struct Reply {
   std::string raw_body;
 };
 
+// A JSON reply with `status`.
+inline Reply JsonReply(nlohmann::json body, int status = 200) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 struct RouteContext {
   Request& req;
   org::Actor actor;  // empty (user_id 0, no permissions) on public routes
@@ -47,6 +55,8 @@ struct Page {
   int page = 1;        // 1-based
   int page_size = 20;  // 1..200
   int64_t offset() const { return static_cast<int64_t>(page - 1) * page_size; }
+  // Whether the `index`-th item (0-based) of a whole list falls on this page.
+  bool Contains(int64_t index) const { return index >= offset() && index < offset() + page_size; }
 };
 
 // Reads ?page=&page_size= (defaults 1 and 20, page_size at most 200).

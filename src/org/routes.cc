@@ -294,16 +294,14 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 json dept = nullptr;
                 auto d = org.GetDepartment(self, a.department_id);
                 if (d.ok()) dept = ToJson(*d);
-                Reply r;
-                r.body = {
-                    {"user", ToJson(u)},
-                    {"department", dept},
-                    {"permissions", a.permissions},
-                    {"roles", a.roles},
-                    {"data_scope", DataScopeName(a.scope)},
-                    {"auth_method", a.auth_method},
-                    {"session_idle_seconds", org.options().session_idle_us / kMicrosPerSecond}};
-                return r;
+                return http::JsonReply(
+                    {{"user", ToJson(u)},
+                     {"department", dept},
+                     {"permissions", a.permissions},
+                     {"roles", a.roles},
+                     {"data_scope", DataScopeName(a.scope)},
+                     {"auth_method", a.auth_method},
+                     {"session_idle_seconds", org.options().session_idle_us / kMicrosPerSecond}});
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/me/password",
@@ -318,9 +316,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 std::string new_pw = f.String("new_password", {.max_len = 128, .trim = false});
                 RETURN_IF_ERROR(f.Finish());
                 RETURN_IF_ERROR(org.ChangeOwnPassword(ctx.actor, old_pw, new_pw));
-                Reply r;
-                r.body = {{"ok", true}};
-                return r;
+                return http::JsonReply({{"ok", true}});
               }});
 
   // ---- Departments ----
@@ -348,14 +344,12 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                   }
                   if (!kind.empty() && d.kind != kind) continue;
                   if (parent && d.parent_id != *parent) continue;
-                  if (total >= page.offset() && total < page.offset() + page.page_size) {
+                  if (page.Contains(total)) {
                     items.push_back(ToJson(d));
                   }
                   ++total;
                 }
-                Reply r;
-                r.body = http::PageJson(std::move(items), page, total);
-                return r;
+                return http::JsonReply(http::PageJson(std::move(items), page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/departments/{id}",
@@ -365,9 +359,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
               .fn = [&org](RouteContext& ctx) -> Result<Reply> {
                 ASSIGN_OR_RETURN(int64_t id, ctx.IdParam());
                 ASSIGN_OR_RETURN(Department d, org.GetDepartment(ctx.actor, id));
-                Reply r;
-                r.body = ToJson(d);
-                return r;
+                return http::JsonReply(ToJson(d));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/departments",
@@ -383,10 +375,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 ASSIGN_OR_RETURN(DepartmentInput in, ReadDepartmentInput(f));
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(Department d, org.CreateDepartment(ctx.actor, in));
-                Reply r;
-                r.status = 201;
-                r.body = ToJson(d);
-                return r;
+                return http::JsonReply(ToJson(d), 201);
               }});
   router.Add({.method = "PATCH",
               .pattern = "/api/v1/departments/{id}",
@@ -403,9 +392,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 ASSIGN_OR_RETURN(DepartmentInput in, ReadDepartmentInput(f));
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(Department d, org.UpdateDepartment(ctx.actor, id, version, in));
-                Reply r;
-                r.body = ToJson(d);
-                return r;
+                return http::JsonReply(ToJson(d));
               }});
 
   // ---- Users ----
@@ -433,9 +420,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 ASSIGN_OR_RETURN(auto users, org.ListUsers(ctx.actor, q, &total));
                 json items = json::array();
                 for (const auto& u : users) items.push_back(ToJson(u));
-                Reply r;
-                r.body = http::PageJson(std::move(items), page, total);
-                return r;
+                return http::JsonReply(http::PageJson(std::move(items), page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/users/{id}",
@@ -446,9 +431,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
               .fn = [&org](RouteContext& ctx) -> Result<Reply> {
                 ASSIGN_OR_RETURN(int64_t id, ctx.IdParam());
                 ASSIGN_OR_RETURN(User u, org.GetUser(ctx.actor, id));
-                Reply r;
-                r.body = ToJson(u);
-                return r;
+                return http::JsonReply(ToJson(u));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/users",
@@ -464,10 +447,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 UserInput in = ReadUserInput(f);
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(User u, org.CreateUser(ctx.actor, in));
-                Reply r;
-                r.status = 201;
-                r.body = ToJson(u);
-                return r;
+                return http::JsonReply(ToJson(u), 201);
               }});
   router.Add({.method = "PATCH",
               .pattern = "/api/v1/users/{id}",
@@ -484,9 +464,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 UserInput in = ReadUserInput(f);
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(User u, org.UpdateUser(ctx.actor, id, version, in));
-                Reply r;
-                r.body = ToJson(u);
-                return r;
+                return http::JsonReply(ToJson(u));
               }});
   router.Add({.method = "PUT",
               .pattern = "/api/v1/users/{id}/roles",
@@ -504,9 +482,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 if (!roles && f.error().ok()) f.Fail(InvalidArgument("roles is required", "roles"));
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(User u, org.SetUserRoles(ctx.actor, id, version, *roles));
-                Reply r;
-                r.body = ToJson(u);
-                return r;
+                return http::JsonReply(ToJson(u));
               }});
   for (bool lock : {true, false}) {
     router.Add({.method = "POST",
@@ -519,9 +495,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 .fn = [&org, lock](RouteContext& ctx) -> Result<Reply> {
                   ASSIGN_OR_RETURN(int64_t id, ctx.IdParam());
                   ASSIGN_OR_RETURN(User u, org.LockUser(ctx.actor, id, lock));
-                  Reply r;
-                  r.body = ToJson(u);
-                  return r;
+                  return http::JsonReply(ToJson(u));
                 }});
   }
   router.Add({.method = "POST",
@@ -538,9 +512,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 std::string pw = f.String("password", {.max_len = 128, .trim = false});
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(User u, org.ResetPassword(ctx.actor, id, pw));
-                Reply r;
-                r.body = ToJson(u);
-                return r;
+                return http::JsonReply(ToJson(u));
               }});
 
   // ---- Roles and permissions ----
@@ -556,14 +528,13 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 json items = json::array();
                 int64_t i = 0;
                 for (const auto& role : roles) {
-                  if (i >= page.offset() && i < page.offset() + page.page_size) {
+                  if (page.Contains(i)) {
                     items.push_back(ToJson(role));
                   }
                   ++i;
                 }
-                Reply r;
-                r.body = http::PageJson(std::move(items), page, static_cast<int64_t>(roles.size()));
-                return r;
+                return http::JsonReply(
+                    http::PageJson(std::move(items), page, static_cast<int64_t>(roles.size())));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/roles",
@@ -579,10 +550,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 RoleInput in = ReadRoleInput(f);
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(Role role, org.CreateRole(ctx.actor, in));
-                Reply r;
-                r.status = 201;
-                r.body = ToJson(role);
-                return r;
+                return http::JsonReply(ToJson(role), 201);
               }});
   router.Add({.method = "PATCH",
               .pattern = "/api/v1/roles/{id}",
@@ -599,9 +567,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 RoleInput in = ReadRoleInput(f);
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(Role role, org.UpdateRole(ctx.actor, id, version, in));
-                Reply r;
-                r.body = ToJson(role);
-                return r;
+                return http::JsonReply(ToJson(role));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/permissions",
@@ -614,16 +580,14 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 json items = json::array();
                 const auto& all = AllPermissions();
                 for (size_t i = 0; i < all.size(); ++i) {
-                  if (static_cast<int64_t>(i) >= page.offset() &&
-                      static_cast<int64_t>(i) < page.offset() + page.page_size) {
+                  if (page.Contains(static_cast<int64_t>(i))) {
                     items.push_back({{"code", all[i].code},
                                      {"name_zh", all[i].name_zh},
                                      {"name_en", all[i].name_en}});
                   }
                 }
-                Reply r;
-                r.body = http::PageJson(std::move(items), page, static_cast<int64_t>(all.size()));
-                return r;
+                return http::JsonReply(
+                    http::PageJson(std::move(items), page, static_cast<int64_t>(all.size())));
               }});
 
   // ---- API tokens ----
@@ -639,8 +603,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 ASSIGN_OR_RETURN(auto tokens, org.ListApiTokens(ctx.actor));
                 json items = json::array();
                 for (size_t i = 0; i < tokens.size(); ++i) {
-                  if (static_cast<int64_t>(i) >= page.offset() &&
-                      static_cast<int64_t>(i) < page.offset() + page.page_size) {
+                  if (page.Contains(static_cast<int64_t>(i))) {
                     items.push_back(ToJson(tokens[i]));
                   }
                 }
@@ -672,10 +635,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 }
                 ASSIGN_OR_RETURN(ApiToken t,
                                  org.CreateApiToken(ctx.actor, user_id, name, expires_us));
-                Reply r;
-                r.status = 201;
-                r.body = ToJson(t);
-                return r;
+                return http::JsonReply(ToJson(t), 201);
               }});
   router.Add({.method = "DELETE",
               .pattern = "/api/v1/api-tokens/{id}",
@@ -686,9 +646,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
               .fn = [&org](RouteContext& ctx) -> Result<Reply> {
                 ASSIGN_OR_RETURN(int64_t id, ctx.IdParam());
                 RETURN_IF_ERROR(org.RevokeApiToken(ctx.actor, id));
-                Reply r;
-                r.body = {{"ok", true}};
-                return r;
+                return http::JsonReply({{"ok", true}});
               }});
 
   // ---- Audit ----
@@ -726,9 +684,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
          ASSIGN_OR_RETURN(AuditPage p, ListAudit(db, ctx.actor, q));
          json items = json::array();
          for (const auto& e : p.items) items.push_back(AuditJson(e));
-         Reply r;
-         r.body = http::PageJson(std::move(items), page, p.total);
-         return r;
+         return http::JsonReply(http::PageJson(std::move(items), page, p.total));
        }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/audit/verify",
@@ -738,9 +694,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
               .response = "AuditVerify",
               .fn = [&db](RouteContext&) -> Result<Reply> {
                 ASSIGN_OR_RETURN(int64_t bad, VerifyAuditChain(db));
-                Reply r;
-                r.body = {{"ok", bad == 0}, {"first_bad_id", bad}};
-                return r;
+                return http::JsonReply({{"ok", bad == 0}, {"first_bad_id", bad}});
               }});
 }
 
