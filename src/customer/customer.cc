@@ -413,8 +413,7 @@ std::string PrefixRange(SqlWhere& w, std::string_view col, const std::string& lo
 struct Indexable {
   enum class Fts {
     kRowTest,  // a per-row substring test
-    kIn,       // "c.id IN (SELECT rowid FROM customers_fts WHERE ... MATCH ...)": few matches
-    kJoin,     // customers_fts drives a join (see FromClause): streams, for capped counts
+    kJoin,     // customers_fts drives a join (see FromClause): streams its matches
   };
   bool all = false;  // every column (PostgreSQL)
   std::vector<std::string_view> columns;
@@ -426,13 +425,51 @@ struct Indexable {
   }
 };
 
+// Text that an index lists, on SQLite: trigram text (customers_fts, in rowid order) and one or
+// two characters (a name prefix: the name index). Measured on the demo utility (a million
+// customers, 2 cores, a reader's page cache of 16 MiB):
+//   - reading every match from customers and sorting them costs about 0.13 µs a trigram match
+//     (a town's or a street's customers are neighbours in rowid order: 7 ms for 50,000) but up
+//     to 2 µs a name-prefix match (a surname's customers are scattered: 15-20 ms for 10,000),
+//     wherever the matches sit in the sort order;
+//   - walking the sort index and testing each row costs about 0.2 µs an entry up to the last
+//     row of the page: next to nothing when the matches are dense in that order (a common
+//     surname, the city's name in every address), hundreds of milliseconds when they sit in one
+//     county far down it (the 10,000-50,000 matches of a town's or a street's name).
+// So Search sorts every match of trigram text that customers_fts lists at most kTextSortCap
+// times, and of a name prefix of at most kCountCap matches (as before). Beyond, it first walks
+// the sort index up to its kProbeEntries-th entry (a share of that in each department's
+// stretch of the index when departments drive; an eighth in name order, whose rows are
+// scattered): when the matches there fill the page, they are the page. When they do not, it
+// sorts every match of trigram text, however many (at worst about 0.2 s for a million), or of
+// a name prefix of at most kTextSortCap; a name prefix of more (a common surname, whose
+// scattered rows cost the most to sort) walks on as before. Every plan returns the rows of the
+// requested order: only the cost differs.
+constexpr int64_t kTextSortCap = 50'000;
+constexpr int64_t kProbeEntries = 16'384;
+constexpr int64_t kProbeMinEntries = 1'024;  // per department, when many departments drive
+
 // Whether the trigram index serves `q` on SQLite (3+ characters, not all digits).
 bool IsTrigramText(const std::string& q) { return !IsDigits(q) && http::Utf8Length(q) >= 3; }
 
-// "customers c WHERE " or, when the trigram index drives, the join that streams its matches.
+// An FTS5 string: the text in double quotes, inner quotes doubled. The trigram tokenizer matches
+// it anywhere in the name or the address, case-insensitively.
+std::string FtsPhrase(const std::string& q) {
+  std::string fts = "\"";
+  for (char ch : q) {
+    fts += ch;
+    if (ch == '"') fts += '"';
+  }
+  fts += '"';
+  return fts;
+}
+
+// "customers c WHERE " or, when the trigram index drives, the join that streams its matches
+// (CROSS JOIN: SQLite keeps that order, rather than walking an index of customers for an
+// ORDER BY and looking each row up in customers_fts).
 std::string FromClause(const Indexable& ix, const std::string& q) {
   if (ix.fts == Indexable::Fts::kJoin && IsTrigramText(q)) {
-    return "customers_fts JOIN customers c ON c.id = customers_fts.rowid WHERE ";
+    return "customers_fts CROSS JOIN customers c ON c.id = customers_fts.rowid WHERE ";
   }
   return "customers c WHERE ";
 }
@@ -457,21 +494,8 @@ void AddSearchText(SqlWhere& w, store::Dialect dialect, const std::string& q, co
     if (dialect != store::Dialect::kSqlite) {
       std::string p = w.Bind("%" + store::EscapeLike(q) + "%");  // pg_trgm GIN indexes
       w.And("(c.name ILIKE " + p + " ESCAPE '\\' OR c.address ILIKE " + p + " ESCAPE '\\')");
-    } else if (ix.fts != Indexable::Fts::kRowTest) {
-      // An FTS5 string: the text in double quotes, inner quotes doubled. The trigram tokenizer
-      // matches it anywhere in the name or the address, case-insensitively.
-      std::string fts = "\"";
-      for (char ch : q) {
-        fts += ch;
-        if (ch == '"') fts += '"';
-      }
-      fts += '"';
-      if (ix.fts == Indexable::Fts::kJoin) {
-        w.And("customers_fts MATCH " + w.Bind(fts));
-      } else {
-        w.And("c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH " + w.Bind(fts) +
-              ")");
-      }
+    } else if (ix.fts == Indexable::Fts::kJoin) {
+      w.And("customers_fts MATCH " + w.Bind(FtsPhrase(q)));
     } else {
       // The same test row by row (case-insensitive for ASCII, like the trigram tokenizer).
       std::string p = w.Bind(q);
@@ -741,9 +765,9 @@ Result<CustomerPage> CustomerService::Search(const Actor& actor, const CustomerQ
       if (parts.text && has_text) AddSearchText(w, dialect, text, ix, numbers_only);
       return w;
     };
-    auto count = [&](const Indexable& ix, Parts parts) {
+    auto count = [&](const Indexable& ix, Parts parts, int64_t cap = kCountCap) {
       SqlWhere w = build(ix, parts);
-      return grid::CountCapped(c, FromClause(ix, text) + w.sql(), w.params(), kCountCap);
+      return grid::CountCapped(c, FromClause(ix, text) + w.sql(), w.params(), cap);
     };
     // Totals leave out a department condition that was just shown to exclude no customer, so a
     // city-wide count stays within one covering index. Page rows always carry it: it is the
@@ -758,18 +782,40 @@ Result<CustomerPage> CustomerService::Search(const Actor& actor, const CustomerQ
         false, {"customer_no", "mobile", "phone", "name"}, Indexable::Fts::kJoin};
     const Indexable by_departments{false, {"department_id"}};
     std::optional<grid::CappedCount> total;
+    // Text an index lists on SQLite (see kTextSortCap): trigram text (customers_fts) or one or
+    // two characters (a name prefix: the name index).
+    const bool text_index = has_text && dialect == store::Dialect::kSqlite && !IsDigits(text);
+    const bool trigram = text_index && IsTrigramText(text);
+    // Whether to try the first entries of the sort index, then sort every text match.
+    bool probe = false;
     if (dialect != store::Dialect::kSqlite) {
       ix.all = true;
     } else if (self_scope || q.transformer_area_id || q.account_manager_id) {
       drive = Drive::kFilter;  // a transformer area or a manager has hundreds of customers
       ix = Indexable{false, {"transformer_area_id", "account_manager_id"}};
     } else {
-      if (has_text) {
+      // Up to kTextSortCap for trigram text, kCountCap for a name prefix.
+      std::optional<grid::CappedCount> text_matches;
+      if (text_index) {
+        if (trigram) {
+          ASSIGN_OR_RETURN(text_matches,
+                           grid::CountCapped(c, "customers_fts WHERE customers_fts MATCH $1",
+                                             {FtsPhrase(text)}, kTextSortCap));
+        } else {
+          ASSIGN_OR_RETURN(text_matches, count(by_text, {true, false, false}));
+        }
+        // At most kCountCap matches; or a name prefix in name order: the name index lists the
+        // matches in that order.
+        if ((trigram ? text_matches->total <= kCountCap : !text_matches->capped) ||
+            (!trigram && sort_column == "name")) {
+          drive = Drive::kText;
+          ix = by_text;
+        }
+      } else if (has_text) {
         ASSIGN_OR_RETURN(grid::CappedCount matches, count(by_text, {true, false, false}));
         if (!matches.capped) {
           drive = Drive::kText;
           ix = by_text;
-          ix.fts = Indexable::Fts::kIn;
           if (!depts && !has_filters) total = matches;
         }
       }
@@ -795,12 +841,19 @@ Result<CustomerPage> CustomerService::Search(const Actor& actor, const CustomerQ
           ix = Indexable{false, {"category"}};
         }
       }
+      if (drive == Drive::kAny && trigram && !text_matches->capped) {
+        // Up to kTextSortCap trigram matches: read them all and sort.
+        drive = Drive::kText;
+        ix = by_text;
+      }
       if (drive == Drive::kAny) {
         // Dense on every side: read in sort order, per department where the customers of a
         // department are contiguous in that order (customer numbers and creation order are
-        // assigned department by department); by name across the whole table.
+        // assigned department by department); by name across the whole table. Text that an index
+        // lists only probes that order (see below).
         drive = selective_depts && sort_column != "name" ? Drive::kMerge : Drive::kWalk;
         ix = Indexable{false, {sort_column}};
+        probe = text_index;
         if (!total) {
           // Count through the narrowest index at hand: the departments (with the customer number
           // range, which index (department_id, customer_no) serves), or the text.
@@ -810,38 +863,171 @@ Result<CustomerPage> CustomerService::Search(const Actor& actor, const CustomerQ
         }
       }
     }
+    auto read = [&](const std::string& sql, const store::Params& params) {
+      return c.Query(sql, params, [&](const Row& r) {
+        Customer cu = ReadCustomer(r);
+        MaskForList(&cu);
+        page.items.push_back(std::move(cu));
+      });
+    };
+    const int64_t first_rows = static_cast<int64_t>(q.page) * q.page_size;
+    const int64_t offset = first_rows - q.page_size;
+
+    if (!total && drive == Drive::kText && text_index && !trigram &&
+        (selective_depts || has_filters)) {
+      // A name prefix of at most kCountCap matches within a narrower scope or filters: the total
+      // would read every match again, from rows scattered over the table (see kTextSortCap).
+      // One statement counts them (all of them: there are at most kCountCap) and pages.
+      SqlWhere w = build(ix, {});
+      std::string sql = "SELECT c.id, COUNT(*) OVER () FROM customers c WHERE " + w.sql() +
+                        " ORDER BY " + order + " ";
+      sql += w.LimitOffset(q.page, q.page_size);
+      std::vector<int64_t> ids;
+      int64_t n = 0;
+      RETURN_IF_ERROR(c.Query(sql, w.params(), [&](const Row& r) {
+        ids.push_back(r.Int(0));
+        n = r.Int(1);
+      }));
+      if (!ids.empty() || offset == 0) {
+        total = grid::CappedCount{std::min(n, kCountCap), n > kCountCap};
+      } else {
+        ASSIGN_OR_RETURN(total, count(ix, totals));  // past the last page
+      }
+      page.total = total->total;
+      page.total_capped = total->capped;
+      if (ids.empty()) return Status::Ok();
+      return read(std::string("SELECT ") + kCustomerCols + " FROM customers c WHERE " +
+                      InSql("c.id", ids) + " ORDER BY " + order,
+                  {});
+    }
     if (!total) {
       ASSIGN_OR_RETURN(total, count(ix, totals));
     }
     page.total = total->total;
     page.total_capped = total->capped;
+    // The total counts these rows or more (without a department condition that excludes no
+    // customer): none past it.
+    if (!total->capped && total->total <= offset) return Status::Ok();
+
+    if (probe) {
+      // Walk the sort index only up to its kProbeEntries-th entry (see kTextSortCap; up to a
+      // share of that in each department's stretch of it when the departments drive), testing
+      // each row. The entries before it are the first in sort order, so the matches among them
+      // are the first matches: when they fill offset + page_size rows, or the index (the
+      // department's stretch) ends before, they give the page.
+      const int64_t entries_in_all = sort_column == "name" ? kProbeEntries / 8 : kProbeEntries;
+      const int64_t entries =
+          drive == Drive::kMerge
+              ? std::max(kProbeMinEntries,
+                         entries_in_all / std::max<int64_t>(1, std::ssize(*depts)))
+              : entries_in_all;
+      const bool descending = sort_column == "created_at_us";
+      const std::string col = "c." + std::string(sort_column);
+      const std::string before = descending ? " > " : " < ";
+      const Indexable walk = drive == Drive::kMerge
+                                 ? Indexable{false, {"department_id", sort_column}}
+                                 : Indexable{false, {sort_column}};
+      const Parts parts = drive == Drive::kMerge ? Parts{true, false, true} : Parts{};
+      std::vector<int64_t> ids;
+      // Adds the ids of the first first_rows matches in the stretch `where` of the index; false
+      // when they are fewer and the stretch goes on.
+      auto first_matches = [&](const std::string& where) -> Result<bool> {
+        // The entry to stop at (nullopt: the stretch ends before), from the index alone.
+        std::optional<store::Value> last;
+        int64_t last_id = 0;
+        RETURN_IF_ERROR(
+            c.Query("SELECT " + col + ", c.id FROM customers c WHERE " + where + " ORDER BY " +
+                        order + " LIMIT 1 OFFSET " + std::to_string(entries - 1),
+                    {}, [&](const Row& r) {
+                      last = descending ? store::Value(r.Int(0)) : store::Value(r.Text(0));
+                      last_id = r.Int(1);
+                    }));
+        size_t found = ids.size();
+        auto add = [&](SqlWhere& pw) {
+          return c.Query("SELECT c.id FROM customers c WHERE " + pw.sql() + " ORDER BY " + order +
+                             " LIMIT " +
+                             std::to_string(first_rows - static_cast<int64_t>(ids.size() - found)),
+                         pw.params(), [&](const Row& r) { ids.push_back(r.Int(0)); });
+        };
+        // The entries before it: those of an earlier value of the sort column, then those of its
+        // value before it (the order ties only within a value: by id, descending with
+        // created_at_us), each an index range that stops the walk however many rows share a
+        // value (the demo utility's customers were all created in the same microsecond).
+        SqlWhere pw = build(walk, parts);
+        pw.And(where);
+        if (last) pw.And(col + before + pw.Bind(*last));
+        RETURN_IF_ERROR(add(pw));
+        if (!last) return true;
+        if (static_cast<int64_t>(ids.size() - found) < first_rows && sort_column != "customer_no") {
+          SqlWhere tw = build(walk, parts);
+          tw.And(where);
+          tw.And(col + " = " + tw.Bind(*last) + " AND c.id" + before + tw.Bind(last_id));
+          RETURN_IF_ERROR(add(tw));
+        }
+        return static_cast<int64_t>(ids.size() - found) == first_rows;
+      };
+      if (first_rows * 8 <= entries) {
+        bool complete = true;
+        if (drive == Drive::kMerge) {
+          for (int64_t d : *depts) {
+            ASSIGN_OR_RETURN(complete, first_matches("c.department_id = " + std::to_string(d)));
+            if (!complete) break;
+          }
+        } else {
+          ASSIGN_OR_RETURN(complete, first_matches("1=1"));
+        }
+        if (complete) {
+          SqlWhere iw;
+          std::string sql = std::string("SELECT ") + kCustomerCols + " FROM customers c WHERE " +
+                            InSql("c.id", ids) + " ORDER BY " + order + " ";
+          sql += iw.LimitOffset(q.page, q.page_size);
+          return read(sql, iw.params());
+        }
+      }
+      // Sort every match: trigram text, or a name prefix of at most kTextSortCap matches; a
+      // name prefix of more walks on.
+      bool sort = trigram;
+      if (!sort) {
+        ASSIGN_OR_RETURN(grid::CappedCount names,
+                         count(by_text, {true, false, false}, kTextSortCap));
+        sort = !names.capped;
+      }
+      if (sort) {
+        drive = Drive::kText;
+        ix = by_text;
+      }
+    }
 
     SqlWhere w;
-    std::string sql = std::string("SELECT ") + kCustomerCols + " FROM customers c WHERE ";
+    std::string sql = std::string("SELECT ") + kCustomerCols + " FROM ";
     if (drive == Drive::kMerge) {
       // Each department's first offset+page_size in sort order through the composite index
       // (department_id, customer_no) or (department_id, created_at_us), merged.
       w = build(Indexable{false, {"department_id", sort_column}}, {true, false, true});
-      std::string limit = std::to_string(static_cast<int64_t>(q.page) * q.page_size);
       std::string ids;
       for (int64_t d : *depts) {
         if (!ids.empty()) ids += " UNION ALL ";
         ids += "SELECT id FROM (SELECT c.id AS id FROM customers c WHERE c.department_id = " +
-               std::to_string(d) + " AND " + w.sql() + " ORDER BY " + order + " LIMIT " + limit +
-               ")";
+               std::to_string(d) + " AND " + w.sql() + " ORDER BY " + order + " LIMIT " +
+               std::to_string(first_rows) + ")";
       }
-      sql += "c.id IN (" + ids + ")";
+      sql += "customers c WHERE c.id IN (" + ids + ")";
+    } else if (drive == Drive::kText && trigram) {
+      // customers_fts streams the matches in rowid order and SQLite keeps the page's ids: a
+      // sorter of whole rows would copy every match that arrives before the page's last (in
+      // descending order, every one of them).
+      w = build(ix, {});
+      sql += "customers c WHERE c.id IN (SELECT c.id FROM " + FromClause(ix, text) + w.sql() +
+             " ORDER BY " + order + " " + w.LimitOffset(q.page, q.page_size) + ") ORDER BY " +
+             order;
+      return read(sql, w.params());
     } else {
       w = build(ix, {});
-      sql += w.sql();
+      sql += FromClause(ix, text) + w.sql();
     }
     sql += " ORDER BY " + order + " ";
     sql += w.LimitOffset(q.page, q.page_size);
-    return c.Query(sql, w.params(), [&](const Row& r) {
-      Customer cu = ReadCustomer(r);
-      MaskForList(&cu);
-      page.items.push_back(std::move(cu));
-    });
+    return read(sql, w.params());
   });
   if (!st.ok()) return st;
   return page;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "customer/routes.h"
@@ -422,7 +424,8 @@ TEST_P(CustomerTest, FiltersAndCappedTotal) {
   EXPECT_EQ(Total({.department_id = u_->county_a, .transformer_area_id = area_b_}), 0);
   EXPECT_EQ(Total({.q = "1600001", .category = "commercial"}), 500);
 
-  // Dense text: the sort index is walked, testing each row.
+  // Broad text (12,000 matches): customers_fts lists them and they are sorted; one or two
+  // characters: the sort index is walked, testing each row.
   EXPECT_EQ(first_no(sys_, {.q = "幸福路"}, true), "1600000000");
   EXPECT_EQ(first_no(sys_, {.q = "幸福路", .sort = "-created_at"}, true), "1600011999");
   EXPECT_EQ(first_no(sys_, {.q = "户", .sort = "name", .page = 2, .page_size = 3}, true),
@@ -455,6 +458,158 @@ TEST_P(CustomerTest, FiltersAndCappedTotal) {
   ASSERT_TRUE(city.ok());
   EXPECT_EQ(first_no(*city, {}, true), "1600000000");
   EXPECT_EQ(first_no(*city, {.q = "幸福路", .sort = "-created_at"}, true), "1600011999");
+}
+
+TEST_P(CustomerTest, BroadTextSearchMatchesBruteForce) {
+  // 70,000 customers, more than Search's thresholds on SQLite (kCountCap = 10,000 for a plain
+  // sort, 50,000 matches sorted from customers_fts, walks of 16,384 entries of the sort index:
+  // see customer.cc), laid out so that each text takes another plan, and the rows of each page
+  // compared with a brute-force search of the same rows in memory. i = 0..69,999:
+  //   customer_no 16000i (sort order: i); created in two microseconds, 35,000 customers in each
+  //   (ties, broken by id), in another order than i; every 10th customer
+  //   in county B, every 10th + 1 in county A, the others in its station A1; odd ones
+  //   commercial;
+  //   name: "户" and 6 digits (a permutation of i) for i < 17,000, "丰乙" and 6 digits for
+  //   40,000 <= i < 55,000, "丰" and 6 digits for the others;
+  //   address: 乌兰察布市, 长顺镇 from i = 17,000 (53,000 of them, none among the first 16,384
+  //   customer numbers), 七台镇 for 20,000 <= i < 45,000 (25,000), 黑土台 in county B from
+  //   i = 30,000 (4,000), then 幸福路<i>号 (all of them).
+  constexpr int kN = 70'000;
+  struct Gen {
+    std::string no, name, category, address;
+    int64_t department_id = 0, created_at_us = 0, id = 0;
+  };
+  std::vector<Gen> rows(kN);
+  auto digits6 = [](int64_t v) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%06d", static_cast<int>(v));
+    return std::string(buf);
+  };
+  for (int i = 0; i < kN; ++i) {
+    Gen& g = rows[i];
+    g.no = std::to_string(int64_t{1'600'000'000} + i);
+    g.created_at_us = int64_t{1'700'000'000'000'000} + (int64_t{i} * 7919) % kN / 35'000;
+    g.department_id = i % 10 == 0 ? u_->county_b : i % 10 == 1 ? u_->county_a : u_->station_a;
+    g.category = i % 2 ? "commercial" : "residential";
+    std::string n = digits6((int64_t{i} * 4099 + 7) % kN);
+    g.name = i < 17'000 ? "户" + n : (i >= 40'000 && i < 55'000) ? "丰乙" + n : "丰" + n;
+    g.address = "乌兰察布市";
+    if (i >= 17'000) g.address += "长顺镇";
+    if (i >= 20'000 && i < 45'000) g.address += "七台镇";
+    if (i % 10 == 0 && i >= 30'000) g.address += "黑土台";
+    g.address += "幸福路" + std::to_string(i) + "号";
+  }
+  ASSERT_TRUE(u_->db()
+                  .Write([&](store::Connection& c) -> Status {
+                    constexpr int kBatch = 1'000;
+                    for (int from = 0; from < kN; from += kBatch) {
+                      std::string sql =
+                          "INSERT INTO customers (customer_no, name, category, address, "
+                          "department_id, created_at_us, updated_at_us) VALUES ";
+                      store::Params params;
+                      for (int i = from; i < from + kBatch; ++i) {
+                        const Gen& g = rows[i];
+                        int p = static_cast<int>(params.size());
+                        if (i > from) sql += ", ";
+                        sql += "(";
+                        for (int k = 1; k <= 7; ++k) {
+                          sql += (k > 1 ? ", $" : "$") + std::to_string(p + k);
+                        }
+                        sql += ")";
+                        for (store::Value v :
+                             {store::Value(g.no), store::Value(g.name), store::Value(g.category),
+                              store::Value(g.address), store::Value(g.department_id),
+                              store::Value(g.created_at_us), store::Value(g.created_at_us)}) {
+                          params.push_back(std::move(v));
+                        }
+                      }
+                      RETURN_IF_ERROR(c.Exec(sql, params).status());
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(u_->db()
+                  .Read([&](store::Connection& c) {
+                    return c.Query("SELECT id, customer_no FROM customers", {},
+                                   [&](const store::Row& r) {
+                                     rows[std::stoll(r.Text(1)) - 1'600'000'000].id = r.Int(0);
+                                   });
+                  })
+                  .ok());
+
+  auto clerk_b = u_->MakeActor("clerk_b", u_->county_b, {"editor_below"});
+  ASSERT_TRUE(clerk_b.ok());
+  auto city = u_->MakeActor("clerk_city", u_->city, {"editor_below"});
+  ASSERT_TRUE(city.ok());
+  struct Who {
+    const org::Actor* actor;
+    std::vector<int64_t> departments;  // empty: every one
+  };
+  const Who everyone[] = {{&sys_, {}},
+                          {&*city, {}},
+                          {&clerk_a_, {u_->county_a, u_->station_a}},
+                          {&*clerk_b, {u_->county_b}}};
+
+  // The rows a query should return, in order, and how many match in all.
+  auto brute_force = [&](const Who& who, const CustomerQuery& q) {
+    std::vector<int> match;
+    bool prefix = std::count_if(q.q.begin(), q.q.end(), [](char ch) {
+                    return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;  // code points
+                  }) < 3;
+    for (int i = 0; i < kN; ++i) {
+      const Gen& g = rows[i];
+      bool text = prefix ? g.name.rfind(q.q, 0) == 0
+                         : g.name.find(q.q) != std::string::npos ||
+                               g.address.find(q.q) != std::string::npos;
+      bool scope = who.departments.empty() ||
+                   std::find(who.departments.begin(), who.departments.end(), g.department_id) !=
+                       who.departments.end();
+      if (text && scope && (q.category.empty() || g.category == q.category)) match.push_back(i);
+    }
+    // Names are unique; creation times tie, broken by id (customer numbers sort as i does).
+    std::sort(match.begin(), match.end(), [&](int a, int b) {
+      if (q.sort == "name") return rows[a].name < rows[b].name;
+      if (q.sort == "-created_at") {
+        return std::pair{rows[a].created_at_us, rows[a].id} >
+               std::pair{rows[b].created_at_us, rows[b].id};
+      }
+      return a < b;
+    });
+    std::vector<std::string> page;
+    size_t from = static_cast<size_t>(q.page - 1) * q.page_size;
+    for (size_t k = from; k < match.size() && k < from + q.page_size; ++k) {
+      page.push_back(rows[match[k]].no);
+    }
+    return std::pair{page, static_cast<int64_t>(match.size())};
+  };
+  int checked = 0;
+  auto check = [&](const Who& who, const CustomerQuery& q) {
+    auto [expected, matches] = brute_force(who, q);
+    auto got = service_->Search(*who.actor, q);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    std::vector<std::string> nos;
+    for (const auto& c : got->items) nos.push_back(c.customer_no);
+    std::string what = who.actor->username + " q=" + q.q + " sort=" + q.sort +
+                       " category=" + q.category + " page=" + std::to_string(q.page);
+    EXPECT_EQ(nos, expected) << what;
+    EXPECT_EQ(got->total, std::min(matches, kCountCap)) << what;
+    EXPECT_EQ(got->total_capped, matches > kCountCap) << what;
+    ++checked;
+  };
+  for (const Who& who : everyone) {
+    for (std::string text : {"幸福路", "长顺镇", "七台镇", "黑土台", "户", "丰", "丰乙"}) {
+      for (std::string sort : {"customer_no", "-created_at", "name"}) {
+        for (int page : {1, 3}) {
+          check(who, {.q = text, .sort = sort, .page = page});
+        }
+      }
+      // Deeper than a walk of the sort index, a filter, and past the last row.
+      check(who, {.q = text, .page = 120, .page_size = 200});
+      check(who, {.q = text, .category = "commercial", .page = 2});
+      check(who, {.q = text, .page = 5'000, .page_size = 20});
+    }
+  }
+  EXPECT_EQ(checked, 4 * 7 * 9);
 }
 
 TEST_P(CustomerTest, ContactsKeepOnePrimary) {
