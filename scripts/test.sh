@@ -16,3 +16,7 @@ if [ -z "${GRIDMIS_TEST_PG_URL:-}" ]; then
 fi
 export GRIDMIS_TEST_REQUIRE_PG=1
 ctest --test-dir build --output-on-failure -j2 "${labels[@]}"
+
+# The web console: component tests, then the browser tests against a real `gridmis serve`.
+(cd web && npm ci --no-audit --no-fund && npm run build && npm test \
+  && GRIDMIS_BIN="$PWD/../build/src/cli/gridmis" npm run e2e)

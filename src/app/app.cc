@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "app/dashboard.h"
 #include "app/domain.h"
 #include "app/migrations.h"
 #include "app/static_files.h"
@@ -138,6 +139,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppOptions option
   AddSystemRoutes(*app, *m.router);
   org::AddRoutes(*m.router, *m.org, *m.db, *m.clock, {.cookie_secure = config.cookie_secure});
   ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router));
+  AddDashboardRoute(*m.router, *m.db);
   ASSIGN_OR_RETURN(std::string static_dir, ResolveStaticDir(config.static_dir));
   m.router->SetFallback(MakeStaticHandler(static_dir));
 

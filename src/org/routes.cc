@@ -15,7 +15,10 @@ namespace {
 
 json Obj(std::initializer_list<std::pair<const std::string, json>> props,
          std::vector<std::string> required = {}) {
-  json j = {{"type", "object"}, {"properties", json(props)}};
+  // Key by key: json(initializer_list of pairs) would make an array of [key, value] pairs.
+  json properties = json::object();
+  for (const auto& [name, schema] : props) properties[name] = schema;
+  json j = {{"type", "object"}, {"properties", std::move(properties)}};
   if (!required.empty()) j["required"] = required;
   return j;
 }

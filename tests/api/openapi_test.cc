@@ -46,6 +46,16 @@ TEST_P(OpenApiTest, DocumentMatchesTheRoutes) {
       if (!bodyless) EXPECT_FALSE(route.request.empty()) << m << " " << route.pattern;
     }
   }
+  // Every object schema's properties are a map from name to schema.
+  for (auto it = doc["components"]["schemas"].begin(); it != doc["components"]["schemas"].end();
+       ++it) {
+    if (it->contains("properties")) {
+      EXPECT_TRUE((*it)["properties"].is_object()) << it.key();
+      for (auto p = (*it)["properties"].begin(); p != (*it)["properties"].end(); ++p) {
+        EXPECT_TRUE(p->is_object()) << it.key() << "." << p.key();
+      }
+    }
+  }
   std::vector<std::string> refs;
   CollectRefs(doc, &refs);
   EXPECT_FALSE(refs.empty());

@@ -1,0 +1,600 @@
+// End-to-end tests of the web console: Debian's Chromium (headless, driven by playwright-core)
+// against a real `gridmis serve` on a demo database this script builds itself.
+//
+//   npm run build && npm run e2e
+//
+// Environment:
+//   GRIDMIS_BIN      the gridmis binary (default ../build/src/cli/gridmis, relative to web/)
+//   CHROMIUM         the browser (default /usr/bin/chromium; never a downloaded one)
+//   E2E_BASE_URL     test a server that is already running instead (its demo data and logins)
+//   E2E_SCREENSHOTS  where the screenshots go (default a new temp folder, printed at the end)
+//   E2E_CUSTOMERS    demo size (default 2000)
+//   E2E_ONLY         run only the tests whose name contains one of these comma-separated texts
+//                    (later tests use what earlier ones left in ctx: run those too)
+//
+// Prints one line per test and closes with "N passed, N failed"; exits 1 when any failed.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const PASSWORD = 'Gridmis@2026'
+const VIEWPORT = { width: 1366, height: 768 }
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+]
+
+const log = (...a) => console.log(...a)
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.once('error', rej)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => res(port))
+    })
+  })
+}
+
+async function waitForHealth(base, proc, timeoutMs = 30000) {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (proc && proc.exitCode !== null) throw new Error(`gridmis serve exited with ${proc.exitCode}`)
+    try {
+      const r = await fetch(`${base}/api/v1/health`)
+      if (r.ok) return
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`no answer from ${base}/api/v1/health within ${timeoutMs} ms`)
+}
+
+async function startServer() {
+  if (process.env.E2E_BASE_URL) return { base: process.env.E2E_BASE_URL.replace(/\/$/, ''), stop: async () => {} }
+  const bin = resolve(webDir, process.env.GRIDMIS_BIN ?? '../build/src/cli/gridmis')
+  if (!existsSync(bin)) throw new Error(`gridmis binary not found at ${bin} (set GRIDMIS_BIN)`)
+  const dist = join(webDir, 'dist')
+  if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist}/index.html is missing: run "npm run build" first`)
+  const dir = mkdtempSync(join(tmpdir(), 'gridmis-e2e-'))
+  const db = `sqlite://${join(dir, 'demo.db')}`
+  const customers = process.env.E2E_CUSTOMERS ?? '2000'
+  const t0 = Date.now()
+  const demo = spawnSync(bin, ['demo', '--no-serve', '--customers', customers, '--db', db], {
+    encoding: 'utf8',
+    timeout: 300000,
+  })
+  if (demo.status !== 0) throw new Error(`gridmis demo failed (${demo.status}): ${demo.stderr || demo.stdout}`)
+  log(`# demo database with ${customers} customers built in ${Date.now() - t0} ms`)
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const proc = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, GRIDMIS_STATIC_DIR: dist, GRIDMIS_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
+  try {
+    await waitForHealth(base, proc)
+  } catch (e) {
+    proc.kill('SIGTERM')
+    throw new Error(`${e.message}\n${stderr}`)
+  }
+  return {
+    base,
+    stop: async () => {
+      proc.kill('SIGTERM')
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function check(cond, message) {
+  if (!cond) throw new Error(message)
+}
+
+async function api(base, username, method, path, body) {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  })
+  check(login.ok, `API login of ${username} failed: ${login.status}`)
+  const cookie = login.headers.get('set-cookie').split(';')[0]
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const json = await res.json()
+  await fetch(`${base}/api/v1/auth/logout`, { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '{}' })
+  if (!res.ok) throw new Error(`${method} ${path} as ${username}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+async function newPage(ctx) {
+  const context = await ctx.browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15000)
+  page.on('pageerror', (e) => ctx.pageErrors.push(`${e.message}`))
+  return page
+}
+
+async function login(ctx, page, username) {
+  await page.goto(`${ctx.base}/login`)
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.locator('[data-test=login-submit]').click()
+  await page.locator('[data-test=user-name]').waitFor()
+}
+
+async function shot(ctx, page, name) {
+  await page.waitForTimeout(400) // charts animate, tooltips settle
+  await page.screenshot({ path: join(ctx.shots, `${name}.png`) })
+}
+
+/** Runs `action` and waits for the customer list request it starts to be answered and shown. */
+async function searchAndWait(page, action) {
+  const answered = page.waitForResponse((r) => r.url().includes('/api/v1/customers?'))
+  await action()
+  await answered
+  await page.locator('[data-state=ready] [data-test=customer-table], [data-state=empty]').first().waitFor()
+  await page.waitForTimeout(50)
+}
+
+/** Clicks a side-menu entry, opening its group first when the group is folded. */
+async function clickMenu(page, path) {
+  const item = page.locator(`[data-test=side-menu] [data-menu="${path}"]`)
+  if (!(await item.isVisible())) {
+    const group = '/' + path.split('/')[1]
+    await page.locator(`[data-test=side-menu] [data-menu="${group}"] .el-sub-menu__title`).click()
+  }
+  await item.click()
+}
+
+async function menuPaths(page) {
+  await page.locator('[data-test=side-menu]').waitFor()
+  return page.locator('[data-test=side-menu] [data-menu]').evaluateAll((els) => els.map((e) => e.getAttribute('data-menu')))
+}
+
+async function visibleText(page, selector) {
+  return (await page.locator(selector).first().innerText()).trim()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests, in order (later ones reuse what earlier ones found in ctx)
+
+const tests = []
+const test = (name, fn) => tests.push({ name, fn })
+
+test('login page is Chinese and shows the API lockout countdown', async (ctx) => {
+  const page = await newPage(ctx)
+  await page.goto(`${ctx.base}/`)
+  await page.waitForURL(/\/login/)
+  const title = await visibleText(page, '.login-brand h1')
+  check(title.includes('营销管理信息系统'), `title is "${title}"`)
+  await page.locator('input[name=username]').fill('analyst')
+  await page.locator('input[name=password]').fill('not-the-password')
+  await page.locator('[data-test=login-submit]').click()
+  const err = page.locator('[data-test=login-error]')
+  await err.waitFor()
+  const text = await err.innerText()
+  check(/再错 \d 次/.test(text), `wrong-password message: ${text}`)
+  await shot(ctx, page, '01-login-error')
+  await page.context().close()
+})
+
+test('five failures lock the account; the login page says for how long', async (ctx) => {
+  for (let i = 0; i < 4; i++) {
+    await fetch(`${ctx.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'inspector_fengzhen', password: 'wrong-password' }),
+    })
+  }
+  const page = await newPage(ctx)
+  await page.goto(`${ctx.base}/login`)
+  await page.locator('input[name=username]').fill('inspector_fengzhen')
+  await page.locator('input[name=password]').fill('wrong-password')
+  await page.locator('[data-test=login-submit]').click()
+  await page.locator('[data-test=login-error]', { hasText: '账号已被锁定' }).waitFor()
+  // even the right password is refused while locked, with the minutes left
+  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.locator('[data-test=login-submit]').click()
+  await page.locator('[data-test=login-error]', { hasText: /请 \d+ 分钟后再试/ }).waitFor()
+  await shot(ctx, page, '01b-login-locked')
+  await page.context().close()
+})
+
+test('a session ended elsewhere returns to the login page with the reason', async (ctx) => {
+  const page = await newPage(ctx)
+  await login(ctx, page, 'billing')
+  const cookies = await page.context().cookies()
+  const session = cookies.find((c) => c.name === 'gridmis_session')
+  check(session, 'session cookie set')
+  await fetch(`${ctx.base}/api/v1/auth/logout`, {
+    method: 'POST',
+    headers: { Cookie: `gridmis_session=${session.value}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  })
+  await clickMenu(page, '/customers')
+  await page.waitForURL(/\/login\?redirect=/)
+  await page.locator('[data-test=session-ended]', { hasText: '会话已结束' }).waitFor()
+  await shot(ctx, page, '01c-session-ended')
+  // logging in again goes back to where the user was
+  await page.locator('input[name=username]').fill('billing')
+  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.locator('[data-test=login-submit]').click()
+  await page.waitForURL(/\/customers$/)
+  await page.locator('[data-test=customer-table]').waitFor()
+  await page.context().close()
+})
+
+test('manager logs in and sees the dashboard of the city', async (ctx) => {
+  const page = await newPage(ctx)
+  await login(ctx, page, 'manager')
+  ctx.managerPage = page // the next tests go on in this page even when a check below fails
+  check((await visibleText(page, '[data-test=user-department]')).includes('乌兰察布'), 'department in the top bar')
+  await page.locator('[data-stat=customers]').waitFor()
+  const shown = Number((await visibleText(page, '[data-stat=customers] .stat-value')).replace(/,/g, ''))
+  const list = await api(ctx.base, 'manager', 'GET', '/api/v1/customers?page_size=1')
+  check(shown > 0 && (list.total_capped || shown === list.total), `dashboard ${shown} customers, list ${list.total}`)
+  ctx.cityCustomers = shown
+  check((await page.locator('[data-stat=terminals]').count()) === 1, 'terminal card')
+  check((await page.locator('canvas').count()) >= 2, 'charts drawn')
+  await shot(ctx, page, '02-home-manager')
+})
+
+test('customer search finds a customer by name and by number, with paging', async (ctx) => {
+  const page = ctx.managerPage
+  await clickMenu(page, '/customers')
+  await page.waitForURL(/\/customers/)
+  await page.locator('[data-test=customer-table] tbody tr').first().waitFor()
+  const total = await visibleText(page, '[data-test=customer-total]')
+  check(/共|超过/.test(total), `total label: ${total}`)
+  await shot(ctx, page, '03-customers')
+  // a customer number prefix from the first row, then the name of the first row
+  const no = await page.locator('[data-customer-no]').first().getAttribute('data-customer-no')
+  const name = (await page.locator('[data-test=customer-table] tbody tr').first().locator('td').nth(1).innerText()).trim()
+  await page.locator('input[name=q]').fill(no)
+  await searchAndWait(page, () => page.keyboard.press('Enter'))
+  await page.locator('[data-test=customer-total]', { hasText: '共 1 户' }).waitFor()
+  check((await page.locator('[data-test=customer-table] tbody tr').count()) === 1, 'one customer for a full number')
+  await page.locator('input[name=q]').fill(name)
+  await searchAndWait(page, () => page.keyboard.press('Enter'))
+  await page.locator(`[data-customer-no="${no}"]`).waitFor()
+  check(page.url().includes(`q=${encodeURIComponent(name)}`), `the query is in the URL: ${page.url()}`)
+  // paging: the second page of everything
+  await page.locator('input[name=q]').fill('')
+  await searchAndWait(page, () => page.keyboard.press('Enter'))
+  await searchAndWait(page, () => page.locator('.el-pager li', { hasText: /^2$/ }).click())
+  check(page.url().includes('page=2'), `page 2 in the URL: ${page.url()}`)
+  check((await page.locator('[data-customer-no]').first().getAttribute('data-customer-no')) !== no, 'page 2 differs')
+  // export the whole list (every page of it) to Excel
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=customer-export]').click()])
+  check(/^客户清单_\d{8}-\d{4}\.xlsx$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`)
+  const file = join(ctx.shots, 'customers.xlsx')
+  await download.saveAs(file)
+  const bytes = readFileSync(file)
+  check(bytes[0] === 0x50 && bytes[1] === 0x4b && bytes.length > 20000, `an xlsx (zip) of ${bytes.length} bytes`)
+  await page.locator('.el-message--success', { hasText: '已导出' }).waitFor()
+  await page.goBack()
+  await page.locator(`[data-customer-no="${no}"]`).first().waitFor()
+  await page.locator('input[name=q]').fill(name)
+  await searchAndWait(page, () => page.keyboard.press('Enter'))
+  ctx.customerNo = no
+  ctx.customerName = name
+})
+
+test('keyboard: ↓ and Enter open the 360 view; it shows meters with CT/PT and multiplier', async (ctx) => {
+  const page = ctx.managerPage
+  await page.locator('input[name=q]').focus()
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/customers\/\d+/)
+  ctx.customerId = Number(page.url().match(/customers\/(\d+)/)[1])
+  await page.locator('[data-test=c360-name]').waitFor()
+  check((await visibleText(page, '[data-test=c360-no]')) === ctx.customerNo, 'customer number in the header')
+  check((await visibleText(page, '[data-test=breadcrumbs]')).includes('客户全景'), 'breadcrumb')
+  await shot(ctx, page, '04-customer360-profile')
+  await page.locator('.el-tabs__item', { hasText: '计量点与电能表' }).click()
+  const points = page.locator('[data-test=c360-points]')
+  await points.waitFor()
+  const head = await points.locator('thead').innerText()
+  check(head.includes('CT 变比') && head.includes('PT 变比') && head.includes('倍率'), `point columns: ${head}`)
+  await shot(ctx, page, '05-customer360-points')
+  await page.locator('.el-tabs__item', { hasText: '装拆记录' }).click()
+  await page.locator('[data-test=c360-installations]').waitFor()
+})
+
+test('editing a field shows validation at the field and the change in the audit history', async (ctx) => {
+  const page = ctx.managerPage
+  await page.locator('[data-test=customer-edit]').click()
+  const dialog = page.locator('.el-dialog')
+  await dialog.waitFor()
+  // the browser's own check
+  await dialog.locator('input[name=mobile]').fill('123')
+  await page.locator('[data-test=customer-save]').click()
+  await dialog.locator('.el-form-item.is-error', { hasText: '手机' }).waitFor()
+  await dialog.locator('input[name=mobile]').fill('13912345678')
+  // the API's check, shown at its field: a resident ID with a wrong check digit
+  await dialog.locator('.el-form-item', { hasText: '证件类型' }).locator('.el-select').click()
+  await page.locator('.el-select-dropdown__item', { hasText: '居民身份证' }).click()
+  await dialog.locator('input[name=id_doc_no]').fill('150902196506232810')
+  await page.locator('[data-test=customer-save]').click()
+  const idErr = dialog.locator('.el-form-item.is-error', { hasText: '证件号码' })
+  await idErr.waitFor()
+  const apiMessage = await idErr.locator('.el-form-item__error').innerText()
+  check(apiMessage.includes('id_doc_no'), `API field error at id_doc_no: ${apiMessage}`)
+  await shot(ctx, page, '06-customer-edit-field-error')
+  // now a good edit
+  await dialog.locator('.el-dialog__headerbtn').click()
+  await page.locator('[data-test=customer-edit]').click()
+  const remark = `e2e ${Date.now()}`
+  await page.locator('.el-dialog textarea[name=remark]').fill(remark)
+  await page.locator('[data-test=customer-save]').click()
+  await page.locator('.el-message--success').waitFor()
+  check((await visibleText(page, '[data-test=c360-remark]')) === remark, 'remark shown after save')
+  await page.locator('.el-tabs__item', { hasText: '变更记录' }).click()
+  const history = page.locator('[data-test=audit-history]')
+  await history.locator('[data-test=audit-change]', { hasText: remark }).waitFor()
+  const row = await history.locator('tbody tr').first().innerText()
+  check(row.includes('manager') && row.includes('备注'), `history row: ${row}`)
+  await shot(ctx, page, '07-customer360-history')
+})
+
+test('a stale edit (409) says someone else changed the record', async (ctx) => {
+  const page = ctx.managerPage
+  await page.locator('.el-tabs__item', { hasText: '基本信息' }).click()
+  await page.locator('[data-test=customer-edit]').click()
+  // someone else saves first
+  const current = await api(ctx.base, 'clerk', 'GET', `/api/v1/customers/${ctx.customerId}`)
+  await api(ctx.base, 'clerk', 'PATCH', `/api/v1/customers/${ctx.customerId}`, {
+    remark: 'changed by the clerk',
+    version: current.customer.version,
+  })
+  await page.locator('.el-dialog textarea[name=remark]').fill('my late change')
+  await page.locator('[data-test=customer-save]').click()
+  const conflict = page.locator('[data-test=conflict]')
+  await conflict.waitFor()
+  check((await conflict.innerText()).includes('已被他人修改'), 'conflict message')
+  await shot(ctx, page, '08-customer-edit-conflict')
+  await conflict.locator('button').click()
+  await page.locator('[data-test=c360-remark]', { hasText: 'changed by the clerk' }).waitFor()
+})
+
+test('grid browser: substation → feeder → transformer area → metering points', async (ctx) => {
+  const page = ctx.managerPage
+  await clickMenu(page, '/grid')
+  const tree = page.locator('[data-test=grid-tree]')
+  await tree.locator('[data-kind=substation]').first().waitFor()
+  await tree.locator('.el-tree-node__expand-icon').first().click()
+  await tree.locator('[data-kind=feeder]').first().waitFor()
+  await tree.locator('[data-kind=feeder]').first().locator('xpath=ancestor::div[contains(@class,"el-tree-node__content")]').locator('.el-tree-node__expand-icon').click()
+  await tree.locator('[data-kind=area]').first().waitFor()
+  await tree.locator('[data-kind=area]').first().click()
+  await page.locator('[data-test=grid-points] tbody tr').first().waitFor()
+  await shot(ctx, page, '09-grid')
+})
+
+test('terminals list with the meters behind a terminal', async (ctx) => {
+  const page = ctx.managerPage
+  await clickMenu(page, '/terminals')
+  const table = page.locator('[data-test=terminal-table]')
+  await table.locator('tbody tr').first().waitFor()
+  await page.locator('.el-select', { hasText: '终端类型' }).click()
+  await page.locator('.el-select-dropdown__item', { hasText: '公变终端' }).click()
+  await table.locator('tbody tr', { hasText: '公变终端' }).first().waitFor()
+  await table.locator('.el-table__expand-icon').first().click()
+  await table.locator('.el-table__expanded-cell tbody tr').first().waitFor()
+  await shot(ctx, page, '10-terminals')
+})
+
+test('English switch translates the console', async (ctx) => {
+  const page = ctx.managerPage
+  await page.locator('[data-test=locale-switch]').click()
+  await page.locator('.el-dropdown-menu__item', { hasText: 'English' }).click()
+  await page.locator('[data-menu="/customers"]', { hasText: 'Customers' }).waitFor()
+  await page.locator('[data-menu="/"]').click()
+  await page.locator('[data-stat=customers]').waitFor()
+  await shot(ctx, page, '11-home-english')
+  await page.locator('[data-test=locale-switch]').click()
+  await page.locator('.el-dropdown-menu__item', { hasText: '中文' }).click()
+  await page.locator('[data-menu="/customers"]', { hasText: '客户查询' }).waitFor()
+})
+
+test('a county user does not see another county’s customers', async (ctx) => {
+  const other = await api(ctx.base, 'manager', 'GET', '/api/v1/customers?department_id=8&page_size=1')
+  check(other.items.length === 1, 'a 丰镇 customer exists')
+  const fengzhen = other.items[0]
+  const page = await newPage(ctx)
+  await login(ctx, page, 'clerk_jining')
+  ctx.clerkPage = page
+  check((await visibleText(page, '[data-test=user-department]')).includes('集宁'), 'county in the top bar')
+  const homeCount = Number((await visibleText(page, '[data-stat=customers] .stat-value')).replace(/,/g, ''))
+  check(homeCount > 0 && homeCount < ctx.cityCustomers, `county count ${homeCount} < city ${ctx.cityCustomers}`)
+  await page.goto(`${ctx.base}/customers?q=${fengzhen.customer_no}`)
+  await page.locator('[data-state=empty]').waitFor()
+  await shot(ctx, page, '12-county-search-other-county')
+  await page.goto(`${ctx.base}/customers/${fengzhen.id}`)
+  await page.locator('[data-state=error]').waitFor()
+  check((await page.locator('[data-state=error]').innerText()).includes('不在您的数据权限范围内'), 'not found message')
+})
+
+test('the menu shows only what each role may do', async (ctx) => {
+  const clerk = await menuPaths(ctx.clerkPage)
+  check(clerk.includes('/customers') && clerk.includes('/grid') && clerk.includes('/terminals'), `clerk menu ${clerk}`)
+  check(!clerk.some((p) => p.startsWith('/admin')), `clerk sees no administration: ${clerk}`)
+  await ctx.clerkPage.context().close()
+
+  const admin = await newPage(ctx)
+  await login(ctx, admin, 'admin')
+  const adminMenu = await menuPaths(admin)
+  check(adminMenu.includes('/admin/departments') && adminMenu.includes('/admin/users'), `admin menu ${adminMenu}`)
+  check(!adminMenu.includes('/customers') && !adminMenu.includes('/admin/audit'), `admin sees no business data nor audit: ${adminMenu}`)
+  await admin.locator('[data-test=admin-home]').waitFor()
+  await shot(ctx, admin, '13-home-admin')
+  await admin.goto(`${ctx.base}/customers`)
+  await admin.locator('[data-test=forbidden]').waitFor()
+  await admin.goto(`${ctx.base}/admin/departments`)
+  await admin.locator('[data-test=dept-tree] .el-tree-node').first().waitFor()
+  await admin.locator('[data-test=dept-tree] .el-tree-node__content', { hasText: '集宁区供电分局' }).first().click()
+  await admin.locator('[data-test=dept-add]').click()
+  const deptDialog = admin.locator('.el-dialog', { hasText: '新增下级单位' })
+  await deptDialog.locator('input[maxlength="32"]').fill(`NM150902E${Date.now() % 100000}`)
+  await deptDialog.locator('input[maxlength="100"]').fill('集宁新区供电所')
+  await deptDialog.locator('.el-button--primary').click()
+  await admin.locator('[data-test=dept-tree] .el-tree-node__content', { hasText: '集宁新区供电所' }).waitFor()
+  check((await visibleText(admin, '.detail-card .title')) === '集宁新区供电所', 'the new department is selected')
+  await shot(ctx, admin, '14-departments')
+  await admin.goto(`${ctx.base}/admin/users`)
+  await admin.locator('[data-test=user-table] tbody tr').first().waitFor()
+  const newUser = `e2e_clerk_${Date.now() % 100000}`
+  await admin.locator('[data-test=user-create]').click()
+  const userDialog = admin.locator('.el-dialog', { hasText: '新建用户' })
+  await userDialog.locator('.el-form-item', { hasText: '用户名' }).locator('input').fill(newUser)
+  await userDialog.locator('.el-form-item', { hasText: '姓名' }).locator('input').fill('测试营业员')
+  await userDialog.locator('.el-form-item', { hasText: '初始密码' }).locator('input').fill('short')
+  await userDialog.locator('.el-button--primary').click()
+  // the API's password policy, shown at the password field
+  await userDialog.locator('.el-form-item.is-error', { hasText: '初始密码' }).waitFor()
+  await userDialog.locator('.el-form-item', { hasText: '初始密码' }).locator('input').fill('Counter-Desk-2026')
+  await userDialog.locator('.el-button--primary').click()
+  await admin.locator('.el-message--success').waitFor()
+  await admin.locator('.el-input input[placeholder="用户名或姓名"]').fill(newUser)
+  await admin.keyboard.press('Enter')
+  await admin.locator('[data-test=user-table] tbody tr', { hasText: '测试营业员' }).waitFor()
+  check((await admin.locator('[data-test^=lock-]').count()) === 0, 'admin cannot lock (security administrator does)')
+  await shot(ctx, admin, '15-users-admin')
+  await admin.context().close()
+
+  const auditor = await newPage(ctx)
+  await login(ctx, auditor, 'auditor')
+  const auditorMenu = await menuPaths(auditor)
+  check(auditorMenu.includes('/admin/audit') && !auditorMenu.includes('/admin/departments') && !auditorMenu.includes('/customers'), `auditor menu ${auditorMenu}`)
+  await clickMenu(auditor, '/admin/audit')
+  await auditor.locator('[data-test=audit-table] tbody tr').first().waitFor()
+  await auditor.locator('.el-select', { hasText: '对象类型' }).click()
+  await auditor.locator('.el-select-dropdown__item', { hasText: /^客户$/ }).click()
+  await auditor.locator('[data-test=audit-table] tbody tr', { hasText: '客户' }).first().waitFor()
+  await shot(ctx, auditor, '16-audit')
+  await auditor.context().close()
+})
+
+test('security administrator locks and unlocks a user; roles page', async (ctx) => {
+  const page = await newPage(ctx)
+  await login(ctx, page, 'security')
+  await clickMenu(page, '/admin/users')
+  await page.locator('[data-test=user-table] tbody tr').first().waitFor()
+  await page.locator('.el-input input[placeholder="用户名或姓名"]').fill('reader_jining')
+  await page.keyboard.press('Enter')
+  await page.locator('[data-test=lock-reader_jining]').click()
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+  await page.locator('[data-test=unlock-reader_jining]').waitFor()
+  const denied = await fetch(`${ctx.base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'reader_jining', password: PASSWORD }),
+  })
+  check(denied.status === 403, `a locked user cannot log in (${denied.status})`)
+  await shot(ctx, page, '17-users-security')
+  await page.locator('[data-test=unlock-reader_jining]').click()
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+  await page.locator('[data-test=lock-reader_jining]').waitFor()
+  await clickMenu(page, '/admin/roles')
+  await page.locator('[data-test=role-table] tbody tr').first().waitFor()
+  await shot(ctx, page, '18-roles')
+  await page.context().close()
+})
+
+test('logout ends the session and returns to the login page', async (ctx) => {
+  const page = ctx.managerPage
+  await page.locator('[data-test=user-menu]').click()
+  await page.locator('[data-test=logout]').click()
+  await page.waitForURL(/\/login/)
+  await page.goto(`${ctx.base}/customers`)
+  await page.waitForURL(/\/login\?redirect=/)
+  const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status)
+  check(me === 401, `after logout /me is ${me}`)
+  await page.context().close()
+})
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const only = process.env.E2E_ONLY
+  const shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'gridmis-e2e-shots-'))
+  mkdirSync(shots, { recursive: true })
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+  if (!existsSync(executablePath)) {
+    console.error(`no browser at ${executablePath}: apt-get install chromium (or set CHROMIUM)`)
+    console.log('0 passed, 1 failed')
+    process.exit(1)
+  }
+  let server
+  let browser
+  let passed = 0
+  let failed = 0
+  try {
+    server = await startServer()
+    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
+    const ctx = { base: server.base, browser, shots, pageErrors: [] }
+    for (const t of tests) {
+      if (only && !only.split(',').some((o) => t.name.includes(o))) continue
+      const t0 = Date.now()
+      try {
+        await t.fn(ctx)
+        passed++
+        log(`ok   ${t.name} (${Date.now() - t0} ms)`)
+      } catch (e) {
+        failed++
+        log(`FAIL ${t.name}: ${e.message.split('\n')[0]}`)
+        let n = 0
+        for (const c of browser.contexts()) {
+          for (const p of c.pages()) {
+            await p.screenshot({ path: join(shots, `FAIL-${tests.indexOf(t)}-${n++}.png`) }).catch(() => {})
+          }
+        }
+      }
+    }
+    if (ctx.pageErrors.length) {
+      failed++
+      log(`FAIL no JavaScript errors in the pages: ${ctx.pageErrors.slice(0, 3).join(' | ')}`)
+    } else {
+      passed++
+      log('ok   no JavaScript errors in the pages')
+    }
+  } catch (e) {
+    failed++
+    log(`FAIL setting up: ${e.message}`)
+  } finally {
+    await browser?.close().catch(() => {})
+    await server?.stop().catch(() => {})
+  }
+  log(`# screenshots in ${shots}`)
+  log(`${passed} passed, ${failed} failed`)
+  process.exit(failed ? 1 : 0)
+}
+
+main()
