@@ -1,6 +1,7 @@
 #include "org/routes.h"
 
 #include "http/json_fields.h"
+#include "http/schema.h"
 #include "org/audit.h"
 #include "org/permissions.h"
 
@@ -13,21 +14,13 @@ using nlohmann::json;
 
 namespace {
 
-json Obj(std::initializer_list<std::pair<const std::string, json>> props,
-         std::vector<std::string> required = {}) {
-  // Key by key: json(initializer_list of pairs) would make an array of [key, value] pairs.
-  json properties = json::object();
-  for (const auto& [name, schema] : props) properties[name] = schema;
-  json j = {{"type", "object"}, {"properties", std::move(properties)}};
-  if (!required.empty()) j["required"] = required;
-  return j;
-}
-json Str() { return {{"type", "string"}}; }
-json Int() { return {{"type", "integer"}}; }
-json Bool() { return {{"type", "boolean"}}; }
-json NullableStr() { return {{"type", "string"}, {"nullable", true}}; }
-json NullableInt() { return {{"type", "integer"}, {"nullable", true}}; }
-json StrArray() { return {{"type", "array"}, {"items", Str()}}; }
+using http::schema::Bool;
+using http::schema::Int;
+using http::schema::NullableInt;
+using http::schema::NullableStr;
+using http::schema::Obj;
+using http::schema::Str;
+using http::schema::StrArray;
 
 void AddSchemas(http::Router& r) {
   r.AddSchema(
