@@ -629,6 +629,27 @@ Result<std::optional<Account>> LoadAccount(Connection& c, int64_t id) {
   return a;
 }
 
+// A record that belongs to a customer (a contact, an account), loaded for an edit: NotFound
+// when it, or the customer it belongs to, is outside the actor's data scope; Aborted when
+// `version` is given and stale. Returns the record and its customer.
+template <typename T>
+Result<std::pair<T, Customer>> LoadChildForEdit(
+    Connection& c, const Actor& actor, std::string_view entity, int64_t id,
+    std::optional<int64_t> version, Result<std::optional<T>> (*load)(Connection&, int64_t)) {
+  ASSIGN_OR_RETURN(std::optional<T> record, load(c, id));
+  std::optional<Customer> cu;
+  if (record) {
+    ASSIGN_OR_RETURN(cu, LoadCustomer(c, record->customer_id));
+  }
+  if (!record || !cu || !Visible(actor, *cu)) {
+    return NotFound(std::string(entity) + " " + std::to_string(id) + " not found");
+  }
+  if (version && record->version != *version) {
+    return grid::StaleVersion(entity, id, record->version, *version);
+  }
+  return std::make_pair(std::move(*record), std::move(*cu));
+}
+
 Status CheckAccount(const Account& a) {
   RETURN_IF_ERROR(grid::CheckCode(a.account_no, "account_no", 32));
   RETURN_IF_ERROR(CheckText(a.name, "name", 1, 100));
@@ -1180,17 +1201,11 @@ Result<Contact> CustomerService::UpdateContact(const Actor& actor, int64_t id, i
   RETURN_IF_ERROR(actor.Require("customer.write"));
   int64_t now = clock_.NowMicros();
   return db_.WriteValue<Contact>([&](Connection& c) -> Result<Contact> {
-    ASSIGN_OR_RETURN(auto before, LoadContact(c, id));
-    std::optional<Customer> cu;
-    if (before) {
-      ASSIGN_OR_RETURN(cu, LoadCustomer(c, before->customer_id));
-    }
-    if (!before || !cu || !Visible(actor, *cu)) {
-      return NotFound("contact " + std::to_string(id) + " not found");
-    }
-    if (before->version != version)
-      return grid::StaleVersion("contact", id, before->version, version);
-    Contact k = *before;
+    ASSIGN_OR_RETURN(auto loaded,
+                     LoadChildForEdit<Contact>(c, actor, "contact", id, version, &LoadContact));
+    const Contact& before = loaded.first;
+    const Customer& cu = loaded.second;
+    Contact k = before;
     MergeContact(in, &k);
     RETURN_IF_ERROR(CheckContact(k));
     ASSIGN_OR_RETURN(int64_t n,
@@ -1200,15 +1215,14 @@ Result<Contact> CustomerService::UpdateContact(const Actor& actor, int64_t id, i
                             {k.name, k.role, k.phone, k.email, k.is_primary, now, id, version}));
     if (n == 0)
       return grid::StaleVersionAfterUpdate(c, "customer_contacts", "contact", id, version);
-    if (k.is_primary && !before->is_primary) {
-      RETURN_IF_ERROR(ClearOtherPrimaries(c, actor, k.customer_id, id, cu->department_id, now));
+    if (k.is_primary && !before.is_primary) {
+      RETURN_IF_ERROR(ClearOtherPrimaries(c, actor, k.customer_id, id, cu.department_id, now));
     }
     ASSIGN_OR_RETURN(auto after, LoadContact(c, id));
-    RETURN_IF_ERROR(
-        org::WriteAudit(c, actor,
-                        {"update", "contact", std::to_string(id), ToJson(*before).dump(),
-                         ToJson(*after).dump(), cu->department_id},
-                        now));
+    RETURN_IF_ERROR(org::WriteAudit(c, actor,
+                                    {"update", "contact", std::to_string(id), ToJson(before).dump(),
+                                     ToJson(*after).dump(), cu.department_id},
+                                    now));
     return *after;
   });
 }
@@ -1218,21 +1232,14 @@ Status CustomerService::DeleteContact(const Actor& actor, int64_t id,
   RETURN_IF_ERROR(actor.Require("customer.write"));
   int64_t now = clock_.NowMicros();
   return db_.Write([&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(auto before, LoadContact(c, id));
-    std::optional<Customer> cu;
-    if (before) {
-      ASSIGN_OR_RETURN(cu, LoadCustomer(c, before->customer_id));
-    }
-    if (!before || !cu || !Visible(actor, *cu)) {
-      return NotFound("contact " + std::to_string(id) + " not found");
-    }
-    if (version && before->version != *version) {
-      return grid::StaleVersion("contact", id, before->version, *version);
-    }
+    ASSIGN_OR_RETURN(auto loaded,
+                     LoadChildForEdit<Contact>(c, actor, "contact", id, version, &LoadContact));
+    const Contact& before = loaded.first;
+    const Customer& cu = loaded.second;
     RETURN_IF_ERROR(c.Exec("DELETE FROM customer_contacts WHERE id = $1", {id}).status());
     return org::WriteAudit(
         c, actor,
-        {"delete", "contact", std::to_string(id), ToJson(*before).dump(), "", cu->department_id},
+        {"delete", "contact", std::to_string(id), ToJson(before).dump(), "", cu.department_id},
         now);
   });
 }
@@ -1287,17 +1294,10 @@ Result<Account> CustomerService::UpdateAccount(const Actor& actor, int64_t id, i
   RETURN_IF_ERROR(actor.Require("customer.write"));
   int64_t now = clock_.NowMicros();
   return db_.WriteValue<Account>([&](Connection& c) -> Result<Account> {
-    ASSIGN_OR_RETURN(auto before, LoadAccount(c, id));
-    std::optional<Customer> cu;
-    if (before) {
-      ASSIGN_OR_RETURN(cu, LoadCustomer(c, before->customer_id));
-    }
-    if (!before || !cu || !Visible(actor, *cu)) {
-      return NotFound("account " + std::to_string(id) + " not found");
-    }
-    if (before->version != version)
-      return grid::StaleVersion("account", id, before->version, version);
-    Account a = *before;
+    ASSIGN_OR_RETURN(auto loaded,
+                     LoadChildForEdit<Account>(c, actor, "account", id, version, &LoadAccount));
+    const Account& before = loaded.first;
+    Account a = before;
     MergeAccount(in, &a);
     RETURN_IF_ERROR(CheckAccount(a));
     auto n = c.Exec(
@@ -1309,11 +1309,10 @@ Result<Account> CustomerService::UpdateAccount(const Actor& actor, int64_t id, i
     if (!n.ok()) return AccountNoTaken(n.status(), a.account_no);
     if (*n == 0) return grid::StaleVersionAfterUpdate(c, "accounts", "account", id, version);
     ASSIGN_OR_RETURN(auto after, LoadAccount(c, id));
-    RETURN_IF_ERROR(
-        org::WriteAudit(c, actor,
-                        {"update", "account", std::to_string(id), ToJson(*before).dump(),
-                         ToJson(*after).dump(), after->department_id},
-                        now));
+    RETURN_IF_ERROR(org::WriteAudit(c, actor,
+                                    {"update", "account", std::to_string(id), ToJson(before).dump(),
+                                     ToJson(*after).dump(), after->department_id},
+                                    now));
     return *after;
   });
 }
