@@ -663,6 +663,14 @@ Result<std::vector<User>> OrgService::ListUsers(const Actor& actor, const UserQu
 
 namespace {
 
+// Ends every open session of a user (lock, disable, password reset).
+Status RevokeSessions(Connection& c, int64_t user_id, int64_t now_us) {
+  return c
+      .Exec("UPDATE sessions SET revoked_at_us = $1 WHERE user_id = $2 AND revoked_at_us IS NULL",
+            {now_us, user_id})
+      .status();
+}
+
 // Validates a role set: known codes, and 三员 roles never combined with any other role.
 Result<std::vector<int64_t>> ResolveRoles(Connection& c, const std::vector<std::string>& codes,
                                           bool* is_admin) {
@@ -799,10 +807,7 @@ Result<User> OrgService::UpdateUser(const Actor& actor, int64_t id, int64_t vers
     }
     RETURN_IF_ERROR(n.status());
     if (in.status && *in.status == "disabled") {
-      RETURN_IF_ERROR(c.Exec("UPDATE sessions SET revoked_at_us = $1 WHERE user_id = $2 AND "
-                             "revoked_at_us IS NULL",
-                             {now, id})
-                          .status());
+      RETURN_IF_ERROR(RevokeSessions(c, id, now));
     }
     ASSIGN_OR_RETURN(out, LoadUser(c, id));
     return WriteAudit(c, actor,
@@ -862,10 +867,7 @@ Result<User> OrgService::LockUser(const Actor& actor, int64_t id, bool locked) {
                            {locked ? "disabled" : "active", now, id})
                         .status());
     if (locked) {
-      RETURN_IF_ERROR(c.Exec("UPDATE sessions SET revoked_at_us = $1 WHERE user_id = $2 AND "
-                             "revoked_at_us IS NULL",
-                             {now, id})
-                          .status());
+      RETURN_IF_ERROR(RevokeSessions(c, id, now));
     }
     ASSIGN_OR_RETURN(out, LoadUser(c, id));
     return WriteAudit(c, actor,
@@ -903,10 +905,7 @@ Result<User> OrgService::ResetPassword(const Actor& actor, int64_t id,
                            "version = version + 1, updated_at_us = $2 WHERE id = $3",
                            {hash, now, id})
                         .status());
-    RETURN_IF_ERROR(c.Exec("UPDATE sessions SET revoked_at_us = $1 WHERE user_id = $2 AND "
-                           "revoked_at_us IS NULL",
-                           {now, id})
-                        .status());
+    RETURN_IF_ERROR(RevokeSessions(c, id, now));
     ASSIGN_OR_RETURN(out, LoadUser(c, id));
     return WriteAudit(c, actor,
                       {"reset_password", "user", std::to_string(id), "",
