@@ -1,0 +1,63 @@
+// The reads a bill run rates: for each metering point and billing period, the approved
+// (billable) read and the spans of the meters installed during the period.
+//
+// CONTRACT between reading/ (owner) and billing/ (user): billing calls LoadBillableReads in its
+// own read transaction, page by page, and never reads reading's tables directly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "store/db.h"
+
+namespace gridmis::reading {
+
+// One meter's part of the period (see rating::MeterSpan, which it maps to one to one).
+struct BillableSpan {
+  int64_t installation_id = 0;
+  std::string meter_asset_no;
+  int64_t multiplier = 1;
+  int register_integer_digits = 0;  // 0 = unknown
+  std::map<std::string, Energy> start;  // register → reading at the span's start
+  std::map<std::string, Energy> end;    // register → reading at its end; max_demand here only
+  std::string start_source;             // "read 2026-02-28", "install 2026-03-14"
+  std::string end_source;
+};
+
+struct BillableRead {
+  int64_t metering_point_id = 0;
+  int64_t read_id = 0;  // the approved read that ends the period
+  YearMonth period;
+  Date first_day;  // the day after the previous reading day, or the installation day
+  Date last_day;   // this period's reading day
+  std::vector<BillableSpan> spans;  // in time order
+  std::string source;  // frozen, manual, import, estimate, correction
+  bool estimated = false;
+  // Daily total-register consumption (kWh × multiplier) from daily frozen reads when complete for
+  // the period; empty otherwise.
+  std::map<Date, Energy> daily_total;
+};
+
+struct BillableQuery {
+  YearMonth period;
+  int64_t department_id = 0;  // that department and below
+  std::optional<int64_t> segment_id;
+  int64_t after_point_id = 0;  // keyset paging: points with id > this, by id
+  int limit = 2000;
+};
+
+// Approved reads of the period, by metering point id. Points of the department without an
+// approved read are not returned (see CountUnbillable).
+Result<std::vector<BillableRead>> LoadBillableReads(store::Connection& c, const BillableQuery& q);
+
+// Active billing points of the query's department (and segment) that have no approved read for
+// the period yet (missing or waiting in the review queue): the bill run reports them.
+Result<int64_t> CountUnbillable(store::Connection& c, const BillableQuery& q);
+
+}  // namespace gridmis::reading
