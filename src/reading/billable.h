@@ -60,4 +60,25 @@ Result<std::vector<BillableRead>> LoadBillableReads(store::Connection& c, const 
 // the period yet (missing or waiting in the review queue): the bill run reports them.
 Result<int64_t> CountUnbillable(store::Connection& c, const BillableQuery& q);
 
+// ---- Daily frozen registers (日冻结), stored by the acquisition system ----
+
+// One metering point's registers frozen at 00:00 of `day` (the reading for the end of day-1),
+// as the meter shows them (not multiplied). `multiplier` is the installed meter's 倍率 that day.
+struct DailyFrozen {
+  int64_t metering_point_id = 0;
+  Date day;
+  int64_t multiplier = 1;
+  std::map<std::string, Energy> registers;  // total, sharp, peak, flat, valley, ...
+  std::string quality = "valid";            // valid, estimated, edited
+};
+
+// Upserts (point, day): a later value for the same day replaces the earlier one. Validates
+// register names and that the point exists (errors name the point and day).
+Status StoreDailyFrozen(store::Connection& c, const std::vector<DailyFrozen>& rows);
+
+// Frozen rows of the points between the two days inclusive, by point then day.
+Result<std::vector<DailyFrozen>> LoadDailyFrozen(store::Connection& c,
+                                                 const std::vector<int64_t>& point_ids,
+                                                 Date first_day, Date last_day);
+
 }  // namespace gridmis::reading
