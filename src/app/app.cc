@@ -15,8 +15,10 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "jobs/jobs.h"
 #include "org/org.h"
 #include "org/routes.h"
+#include "rating/tariff.h"
 #include "store/db.h"
 #include "store/migrate.h"
 
@@ -48,6 +50,7 @@ store::Database& App::db() { return *impl_->db; }
 org::OrgService& App::org() { return *impl_->org; }
 http::Router& App::router() { return *impl_->router; }
 http::Metrics& App::metrics() { return impl_->metrics; }
+Domain& App::domain() { return *impl_->domain; }
 
 namespace {
 
@@ -138,7 +141,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppOptions option
   m.router->SetAuthenticator(org::MakeAuthenticator(*m.org));
   AddSystemRoutes(*app, *m.router);
   org::AddRoutes(*m.router, *m.org, *m.db, *m.clock, {.cookie_secure = config.cookie_secure});
-  ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router));
+  ASSIGN_OR_RETURN(auto tariffs, rating::TariffCatalogue::Load(config.billing_province,
+                                                               config.billing_tariff_dirs));
+  ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router, tariffs, &m.tz));
   AddDashboardRoute(*m.router, *m.db);
   ASSIGN_OR_RETURN(std::string static_dir, ResolveStaticDir(config.static_dir));
   m.router->SetFallback(MakeStaticHandler(static_dir));
@@ -176,6 +181,8 @@ Status App::Serve(bool handle_signals, const std::function<void(uint16_t port)>&
   http::Router* router = m.router.get();
   http::Server server(so, [router](http::Request& req) { return router->Handle(req); });
   RETURN_IF_ERROR(server.Start());
+  // Background jobs run while serving; jobs left running by a crashed process are resumed.
+  RETURN_IF_ERROR(m.domain->jobs().Start());
   const http::ServerStats* stats = &server.stats();
   m.metrics.AddCollector("gridmis_http_connections_open", "Open client connections.", "gauge",
                          [stats] { return static_cast<double>(stats->connections_open.load()); });
@@ -196,6 +203,8 @@ Status App::Serve(bool handle_signals, const std::function<void(uint16_t port)>&
                m.db->Describe());
   if (on_listening) on_listening(server.port());
   server.Run();
+  // Running jobs are handed back to the queue with their checkpoint for the next start.
+  m.domain->jobs().Stop();
   {
     std::lock_guard lock(m.server_mu);
     m.server = nullptr;

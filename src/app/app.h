@@ -25,6 +25,8 @@ class Metrics;
 
 namespace app {
 
+class Domain;
+
 struct AppOptions {
   const Clock* clock = nullptr;  // nullptr: the system clock
   org::HashStrength hash_strength = org::HashStrength::kInteractive;
@@ -44,6 +46,8 @@ class App {
   org::OrgService& org();
   http::Router& router();
   http::Metrics& metrics();
+  // The business services (billing, jobs, ...), for the CLI and tests.
+  Domain& domain();
 
   // Serves on config.listen until Stop() or SIGINT/SIGTERM (when handle_signals), then shuts
   // down gracefully. `on_listening` is called with the bound port once accepting.

@@ -1,14 +1,29 @@
 #include "app/domain.h"
 
+#include "accounts/accounts.h"
+#include "accounts/channel.h"
+#include "accounts/jobs.h"
+#include "accounts/posting.h"
+#include "accounts/prepaid.h"
+#include "accounts/routes.h"
 #include "acquisition/routes.h"
 #include "acquisition/terminals.h"
 #include "app/customer360.h"
+#include "billing/billing.h"
+#include "billing/routes.h"
 #include "customer/customer.h"
 #include "customer/routes.h"
 #include "grid/grid.h"
 #include "grid/routes.h"
+#include "jobs/jobs.h"
+#include "jobs/routes.h"
 #include "metering/metering.h"
 #include "metering/routes.h"
+#include "org/org.h"
+#include "rating/routes.h"
+#include "rating/tariff.h"
+#include "reading/reading.h"
+#include "reading/routes.h"
 
 namespace gridmis::app {
 
@@ -17,13 +32,26 @@ struct Domain::Impl {
   std::unique_ptr<customer::CustomerService> customers;
   std::unique_ptr<metering::MeteringService> metering;
   std::unique_ptr<acquisition::TerminalService> terminals;
+  std::shared_ptr<const rating::TariffCatalogue> tariffs;
+  TimeZone tz;  // when none was given
+  std::unique_ptr<jobs::JobRunner> jobs;
+  std::unique_ptr<billing::BillingService> billing;
+  std::unique_ptr<reading::ReadingService> reading;
+  std::unique_ptr<accounts::AccountsService> accounts;
+  std::unique_ptr<accounts::ChannelService> channels;
+  std::unique_ptr<accounts::PrepaidService> prepaid;
 };
 
 Domain::Domain() : impl_(std::make_unique<Impl>()) {}
-Domain::~Domain() = default;
+Domain::~Domain() {
+  // Running jobs use the services: stop them first.
+  if (impl_->jobs) impl_->jobs->Stop();
+}
 
-Result<std::unique_ptr<Domain>> Domain::Create(store::Database& db, const Clock& clock,
-                                               org::OrgService& org, http::Router& router) {
+Result<std::unique_ptr<Domain>> Domain::Create(
+    store::Database& db, const Clock& clock, org::OrgService& org, http::Router& router,
+    std::shared_ptr<const rating::TariffCatalogue> tariffs, const TimeZone* time_zone) {
+  if (!tariffs) return InvalidArgument("Domain::Create: no tariff catalogue");
   (void)org;
   std::unique_ptr<Domain> d(new Domain());
   Impl& m = *d->impl_;
@@ -31,11 +59,40 @@ Result<std::unique_ptr<Domain>> Domain::Create(store::Database& db, const Clock&
   m.customers = std::make_unique<customer::CustomerService>(db, clock);
   m.metering = std::make_unique<metering::MeteringService>(db, clock);
   m.terminals = std::make_unique<acquisition::TerminalService>(db, clock);
+  m.tariffs = std::move(tariffs);
   grid::AddRoutes(router, *m.grid);
   customer::AddRoutes(router, *m.customers);
   metering::AddRoutes(router, *m.metering);
   acquisition::AddRoutes(router, *m.terminals);
+  rating::AddRoutes(router, m.tariffs);
   AddCustomer360Route(router, *m.customers, *m.metering, *m.terminals);
+  if (!time_zone) {
+    ASSIGN_OR_RETURN(m.tz, TimeZone::Load("Asia/Shanghai"));
+    time_zone = &m.tz;
+  }
+  org::OrgService* o = &org;
+  m.jobs = std::make_unique<jobs::JobRunner>(
+      db, clock, jobs::JobRunnerOptions{}, [o](int64_t user_id) { return o->LoadActor(user_id); });
+  m.billing = std::make_unique<billing::BillingService>(db, clock, *time_zone, m.tariffs, *m.jobs);
+  jobs::AddRoutes(router, *m.jobs);
+  billing::AddRoutes(router, *m.billing);
+  m.reading = std::make_unique<reading::ReadingService>(db, clock,
+                                                        reading::ReadingOptions{time_zone->name()});
+  reading::AddRoutes(router, *m.reading);
+  // Accounts: the late-fee policy comes from the catalogue, business dates from the zone; the
+  // bill postings (accounts/posting.h) use the same through the process-wide settings.
+  accounts::LateFeePolicy late_fee =
+      accounts::LateFeePolicyFromCatalogue(m.tariffs->policy().late_fee);
+  RETURN_IF_ERROR(late_fee.Validate());
+  accounts::SetLateFeePolicy(late_fee);
+  accounts::SetBusinessTimeZone(*time_zone);
+  accounts::AccountsContext accounts_ctx{db, clock, *time_zone, late_fee};
+  m.accounts = std::make_unique<accounts::AccountsService>(accounts_ctx);
+  m.channels = std::make_unique<accounts::ChannelService>(accounts_ctx);
+  m.prepaid = std::make_unique<accounts::PrepaidService>(accounts_ctx,
+                                                         accounts::MakeRatingPricer(m.tariffs));
+  accounts::AddRoutes(router, *m.accounts, *m.channels, *m.prepaid);
+  m.jobs->Register(accounts::PrepaidDeductionJobKind(*m.prepaid));
   return d;
 }
 
@@ -43,5 +100,15 @@ grid::GridService& Domain::grid() { return *impl_->grid; }
 customer::CustomerService& Domain::customers() { return *impl_->customers; }
 metering::MeteringService& Domain::metering() { return *impl_->metering; }
 acquisition::TerminalService& Domain::terminals() { return *impl_->terminals; }
+const rating::TariffCatalogue& Domain::tariffs() const { return *impl_->tariffs; }
+std::shared_ptr<const rating::TariffCatalogue> Domain::tariffs_ptr() const {
+  return impl_->tariffs;
+}
+jobs::JobRunner& Domain::jobs() { return *impl_->jobs; }
+billing::BillingService& Domain::billing() { return *impl_->billing; }
+reading::ReadingService& Domain::reading() { return *impl_->reading; }
+accounts::AccountsService& Domain::accounts() { return *impl_->accounts; }
+accounts::ChannelService& Domain::channels() { return *impl_->channels; }
+accounts::PrepaidService& Domain::prepaid() { return *impl_->prepaid; }
 
 }  // namespace gridmis::app

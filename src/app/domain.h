@@ -28,19 +28,52 @@ class MeteringService;
 namespace acquisition {
 class TerminalService;
 }
+namespace rating {
+class TariffCatalogue;
+}
+namespace jobs {
+class JobRunner;
+}
+namespace billing {
+class BillingService;
+}
+namespace reading {
+class ReadingService;
+}
+namespace accounts {
+class AccountsService;
+class ChannelService;
+class PrepaidService;
+}  // namespace accounts
 
 namespace app {
 
 class Domain {
  public:
-  static Result<std::unique_ptr<Domain>> Create(store::Database& db, const Clock& clock,
-                                                org::OrgService& org, http::Router& router);
+  // `tariffs`: the province's tariff catalogue (App::Create loads it from config.billing_*).
+  static Result<std::unique_ptr<Domain>> Create(
+      store::Database& db, const Clock& clock, org::OrgService& org, http::Router& router,
+      std::shared_ptr<const rating::TariffCatalogue> tariffs,
+      const TimeZone* time_zone = nullptr);  // business dates; nullptr: Asia/Shanghai
   ~Domain();
 
   grid::GridService& grid();
   customer::CustomerService& customers();
   metering::MeteringService& metering();
   acquisition::TerminalService& terminals();
+  // The tariff catalogue the bill run and the trial calculation rate with (shared, immutable).
+  const rating::TariffCatalogue& tariffs() const;
+  std::shared_ptr<const rating::TariffCatalogue> tariffs_ptr() const;
+  // Background jobs (bill runs, issues): the App starts and stops the runner's pool in Serve;
+  // the CLI runs a job in its own thread (JobRunner::RunNow).
+  jobs::JobRunner& jobs();
+  billing::BillingService& billing();
+  // Reading and review (抄表、核): segments, plans, reads, the review queue.
+  reading::ReadingService& reading();
+  // Accounts (帳務): receivables, payments, ledger, arrears; bank channels and files; prepaid.
+  accounts::AccountsService& accounts();
+  accounts::ChannelService& channels();
+  accounts::PrepaidService& prepaid();
 
  private:
   Domain();

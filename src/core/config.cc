@@ -64,10 +64,10 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
     return InvalidArgument(msg.str());
   }
   Config c;
-  RETURN_IF_ERROR(CheckKeys(
-      root, "",
-      {"database_url", "listen", "time_zone", "log_level", "static_dir", "http", "session"},
-      source));
+  RETURN_IF_ERROR(CheckKeys(root, "",
+                            {"database_url", "listen", "time_zone", "log_level", "static_dir",
+                             "http", "session", "billing"},
+                            source));
   RETURN_IF_ERROR(Take(root, "", "database_url", &c.database_url, source));
   RETURN_IF_ERROR(Take(root, "", "listen", &c.listen, source));
   RETURN_IF_ERROR(Take(root, "", "time_zone", &c.time_zone, source));
@@ -103,6 +103,22 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   } else if (root.contains("session")) {
     return InvalidArgument(std::string(source) + ": [session] must be a table");
   }
+  if (const toml::table* b = root["billing"].as_table()) {
+    RETURN_IF_ERROR(CheckKeys(*b, "billing", {"province", "tariff_dirs"}, source));
+    RETURN_IF_ERROR(Take(*b, "billing", "province", &c.billing_province, source));
+    if (const toml::node* dirs = b->get("tariff_dirs")) {
+      const toml::array* a = dirs->as_array();
+      std::string where = std::string(source) + ": billing.tariff_dirs";
+      if (a == nullptr) return InvalidArgument(where + " must be an array of directory paths");
+      c.billing_tariff_dirs.clear();
+      for (const toml::node& d : *a) {
+        if (!d.is_string()) return InvalidArgument(where + " must hold strings", "tariff_dirs");
+        c.billing_tariff_dirs.push_back(d.as_string()->get());
+      }
+    }
+  } else if (root.contains("billing")) {
+    return InvalidArgument(std::string(source) + ": [billing] must be a table");
+  }
   return c;
 }
 
@@ -124,6 +140,7 @@ Result<Config> LoadConfig(std::optional<std::string> path,
   if (const char* v = env("GRIDMIS_TIME_ZONE"); v && *v) c.time_zone = v;
   if (const char* v = env("GRIDMIS_LOG_LEVEL"); v && *v) c.log_level = v;
   if (const char* v = env("GRIDMIS_STATIC_DIR"); v && *v) c.static_dir = v;
+  if (const char* v = env("GRIDMIS_BILLING_PROVINCE"); v && *v) c.billing_province = v;
   return c;
 }
 

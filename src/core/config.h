@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -36,11 +37,17 @@ struct Config {
   int password_min_length = 8;
   int admin_password_min_length = 12;
   bool cookie_secure = false;  // set true behind TLS
+
+  // Billing: the province whose tariff catalogue rates bills (data/tariffs/<province>.toml,
+  // compiled in) and directories searched first for a <province>.toml that replaces it.
+  std::string billing_province = "nmg_west";
+  std::vector<std::string> billing_tariff_dirs;
 };
 
 // Reads `path` (when given) and applies environment overrides through `getenv` (tests pass a
 // fake; nullptr means the process environment):
 //   GRIDMIS_DATABASE_URL, GRIDMIS_LISTEN, GRIDMIS_TIME_ZONE, GRIDMIS_LOG_LEVEL, GRIDMIS_STATIC_DIR
+//   GRIDMIS_BILLING_PROVINCE
 // Errors name the file, the key and what is wrong.
 Result<Config> LoadConfig(std::optional<std::string> path,
                           const std::function<const char*(const char*)>& getenv = nullptr);

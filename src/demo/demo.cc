@@ -450,7 +450,8 @@ bool IsTown(SV s) { return s.ends_with("镇") || s.ends_with("乡") || s.ends_wi
 
 constexpr std::pair<SV, SV> kBusinessRoles[] = {
     {"manager", "manager"},       {"clerk", "counter_clerk"}, {"reader", "meter_reader"},
-    {"billing", "billing_clerk"}, {"inspector", "inspector"}, {"analyst", "analyst"}};
+    {"billing", "billing_clerk"}, {"inspector", "inspector"}, {"analyst", "analyst"},
+    {"finance", "finance_clerk"}};
 
 constexpr int64_t kLargeIndustryKva[] = {315, 400, 500, 630, 800, 1000, 1250, 1600, 2000};
 constexpr int kLargeIndustryKvaWeights[] = {6, 8, 10, 14, 14, 14, 12, 12, 10};
@@ -535,6 +536,8 @@ Result<Plan> MakePlan(uint64_t seed, int64_t n_customers, int64_t now_us) {
   add_user("admin", "system_admin", root, true, "系统管理员");
   add_user("security", "security_admin", root, true, "安全管理员");
   add_user("auditor", "audit_admin", root, true, "审计管理员");
+  // The bank collection (代收) channel's integration identity: it calls with an API token.
+  add_user("paychannel", "payment_channel", root, false, "银行代收渠道");
   for (auto [name, role] : kBusinessRoles) add_user(std::string(name), role, city, false, "");
   for (size_t c = 0; c < p.counties.size(); ++c) {
     for (auto [name, role] : kBusinessRoles) {
@@ -1503,7 +1506,8 @@ std::string FormatSummary(const DemoSummary& s) {
   };
   if (!counties.empty()) {
     out +=
-        "  county branches: manager_X, clerk_X, reader_X, billing_X, inspector_X, analyst_X "
+        "  county branches: manager_X, clerk_X, reader_X, billing_X, inspector_X, analyst_X, "
+        "finance_X "
         "for X in " +
         join(counties) + "\n";
   }

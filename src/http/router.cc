@@ -201,8 +201,15 @@ Response Router::Handle(Request& req) {
     bool has_body = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
     if (st.ok() && has_body && !req.body.empty()) {
       std::string_view ct = req.Header("content-type");
-      if (ct.rfind("application/json", 0) != 0) {
-        st = InvalidArgument("Content-Type must be application/json");
+      bool accepted = route->content_types.empty() && ct.rfind("application/json", 0) == 0;
+      std::string expected;
+      for (const auto& type : route->content_types) {
+        accepted = accepted || ct.rfind(type, 0) == 0;
+        expected += (expected.empty() ? "" : " or ") + type;
+      }
+      if (expected.empty()) expected = "application/json";
+      if (!accepted) {
+        st = InvalidArgument("Content-Type must be " + expected);
         res = ErrorResponse(st);
         res.status = 415;
       }
@@ -279,10 +286,12 @@ json Router::OpenApi(std::string_view title, std::string_view version) const {
     }
     if (!parameters.empty()) op["parameters"] = parameters;
     if (!r.request.empty()) {
-      op["requestBody"] = {
-          {"required", true},
-          {"content",
-           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + r.request}}}}}}}};
+      json content = json::object();
+      for (const auto& type : r.content_types.empty() ? std::vector<std::string>{"application/json"}
+                                                      : r.content_types) {
+        content[type] = {{"schema", {{"$ref", "#/components/schemas/" + r.request}}}};
+      }
+      op["requestBody"] = {{"required", true}, {"content", content}};
     }
     json ok = {{"description", "success"}};
     if (!r.response.empty()) {

@@ -86,7 +86,10 @@ struct RouteSpec {
   std::string summary;
   std::string tag;
   std::vector<QueryParamDoc> query;
-  std::string request;   // OpenAPI component schema name of the JSON body, or ""
+  std::string request;  // OpenAPI component schema name of the JSON body, or ""
+  // Body types the route takes instead of JSON (e.g. "text/csv" for a file upload): the handler
+  // reads req.body as it is. Empty: application/json only.
+  std::vector<std::string> content_types;
   std::string response;  // schema name of the 2xx body, or "" (see `list`)
   bool list = false;     // the response is a page of `response` items
   int success_status = 200;

@@ -131,6 +131,7 @@ json ToJson(const Meter& m) {
               {"status", m.status},
               {"department_id", m.department_id},
               {"production_date", Opt(m.production_date)},
+              {"register_integer_digits", m.register_integer_digits},
               {"installed_point_id", Opt(m.installed_point_id)},
               {"version", m.version},
               {"created_at", FormatUtc(m.created_at_us)},
@@ -309,7 +310,8 @@ constexpr const char* kMeterCols =
     "m.id, m.asset_no, m.make, m.model, m.phases, m.accuracy_class, m.rated_current, "
     "m.registers, m.ct_primary_a, m.ct_secondary_a, m.pt_primary_v, m.pt_secondary_v, "
     "m.multiplier, m.comm_address, m.protocol, m.status, m.department_id, m.production_date, "
-    "m.version, m.created_at_us, m.updated_at_us, mo.metering_point_id";
+    "m.version, m.created_at_us, m.updated_at_us, mo.metering_point_id, "
+    "m.register_integer_digits";
 constexpr const char* kMeterFrom =
     "meters m LEFT JOIN meter_installations mo ON mo.meter_id = m.id AND mo.removed_at_us IS NULL";
 
@@ -353,6 +355,7 @@ Meter ReadMeter(const Row& r, int at) {
   m.created_at_us = r.Int(at + 19);
   m.updated_at_us = r.Int(at + 20);
   m.installed_point_id = r.OptInt(at + 21);
+  m.register_integer_digits = r.Int(at + 22);
   return m;
 }
 
@@ -410,6 +413,12 @@ Status CheckMeter(const Meter& m) {
     auto d = Date::Parse(*m.production_date, "production_date");
     if (!d.ok()) return InvalidArgument(d.status().message(), "production_date");
   }
+  if (m.register_integer_digits != 0 &&
+      (m.register_integer_digits < 4 || m.register_integer_digits > 10)) {
+    return InvalidArgument("register_integer_digits must be 0 (unknown) or from 4 to 10 (got " +
+                               std::to_string(m.register_integer_digits) + ")",
+                           "register_integer_digits");
+  }
   return Status::Ok();
 }
 
@@ -436,6 +445,7 @@ Status MergeMeter(const MeterInput& in, Meter* m) {
   if (in.status) m->status = *in.status;
   if (in.department_id) m->department_id = *in.department_id;
   m->production_date = grid::Merge(in.production_date, m->production_date);
+  if (in.register_integer_digits) m->register_integer_digits = *in.register_integer_digits;
   return Status::Ok();
 }
 
@@ -1004,12 +1014,12 @@ Result<Meter> MeteringService::CreateMeter(const Actor& actor, const MeterInput&
         "INSERT INTO meters (asset_no, make, model, phases, accuracy_class, rated_current, "
         "registers, ct_primary_a, ct_secondary_a, pt_primary_v, pt_secondary_v, multiplier, "
         "comm_address, protocol, status, department_id, production_date, created_at_us, "
-        "updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-        "$15, $16, $17, $18, $18) RETURNING id",
+        "updated_at_us, register_integer_digits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) RETURNING id",
         {m.asset_no, m.make, m.model, m.phases, m.accuracy_class, m.rated_current,
          JoinRegisters(m.registers), m.ct.primary, m.ct.secondary, m.pt.primary, m.pt.secondary,
          m.multiplier, m.comm_address, m.protocol, m.status, m.department_id, m.production_date,
-         now});
+         now, m.register_integer_digits});
     if (!id.ok()) return CodeTaken(id.status(), "meter asset number", m.asset_no, "asset_no");
     ASSIGN_OR_RETURN(auto created, LoadMeter(c, *id));
     RETURN_IF_ERROR(org::WriteAudit(c, actor,
@@ -1072,8 +1082,8 @@ Result<Meter> MeteringService::UpdateMeter(const Actor& actor, int64_t id, int64
         "accuracy_class = $5, rated_current = $6, registers = $7, ct_primary_a = $8, "
         "ct_secondary_a = $9, pt_primary_v = $10, pt_secondary_v = $11, multiplier = $12, "
         "comm_address = $13, protocol = $14, status = $15, department_id = $16, "
-        "production_date = $17, version = version + 1, updated_at_us = $18 "
-        "WHERE id = $19 AND version = $20",
+        "production_date = $17, version = version + 1, updated_at_us = $18, "
+        "register_integer_digits = $21 WHERE id = $19 AND version = $20",
         {m.asset_no,
          m.make,
          m.model,
@@ -1093,7 +1103,8 @@ Result<Meter> MeteringService::UpdateMeter(const Actor& actor, int64_t id, int64
          m.production_date,
          now,
          id,
-         version});
+         version,
+         m.register_integer_digits});
     if (!n.ok()) return CodeTaken(n.status(), "meter asset number", m.asset_no, "asset_no");
     if (*n == 0) return grid::StaleVersionAfterUpdate(c, "meters", "meter", id, version);
     ASSIGN_OR_RETURN(auto after, LoadMeter(c, id));

@@ -125,6 +125,9 @@ struct Meter {
   std::string status = "in_stock";          // in_stock, installed, removed, scrapped
   int64_t department_id = 0;
   std::optional<std::string> production_date;  // YYYY-MM-DD
+  // Integer digits of the registers (6 for 999999.99); 0 = unknown. Needed to accept a reading
+  // below the previous one as a rollover (tariffs.md §0.3 rule 8).
+  int64_t register_integer_digits = 0;
   int64_t version = 0;
   int64_t created_at_us = 0;
   int64_t updated_at_us = 0;
@@ -148,6 +151,7 @@ struct MeterInput {
   std::optional<std::string> status;
   std::optional<int64_t> department_id;  // required on create
   grid::Nullable<std::string> production_date;
+  std::optional<int64_t> register_integer_digits;  // 0 (unknown) or 4..10; default 0
 };
 
 struct MeterQuery {

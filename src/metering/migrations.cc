@@ -91,6 +91,11 @@ CREATE TABLE installation_readings (    -- register readings at installation and
   PRIMARY KEY (installation_id, event, register)
 )
 )sql"},
+      {"metering", 2, "register integer digits of meters", R"sql(
+-- Integer digits of the meter's registers (6 for 999999.99); 0 = unknown. A reading below the
+-- previous one is a rollover only when this is known (reading review, tariffs.md §0.3 rule 8).
+ALTER TABLE meters ADD COLUMN register_integer_digits BIGINT NOT NULL DEFAULT 0
+)sql"},
   };
   return kMigrations;
 }

@@ -132,6 +132,7 @@ MeterInput ReadMeterInput(JsonFields& f, const json& body) {
   in.status = f.OptEnum("status", kMeterStatuses);
   in.department_id = f.OptInt("department_id", {.min = 1});
   in.production_date = NullableText(f, body, "production_date", 10);
+  in.register_integer_digits = f.OptInt("register_integer_digits", {.min = 0, .max = 10});
   return in;
 }
 
@@ -191,6 +192,8 @@ void AddSchemasImpl(http::Router& r) {
                             {"status", Enum(kMeterStatuses)},
                             {"department_id", Int()},
                             {"production_date", NullableStr()},
+                            {"register_integer_digits",
+                             Int("integer digits of the registers (6 for 999999.99); 0 = unknown")},
                             {"installed_point_id", NullableInt()},
                             {"version", Int()},
                             {"created_at", Str()},
@@ -212,6 +215,9 @@ void AddSchemasImpl(http::Router& r) {
                    {"status", Enum({"in_stock", "removed", "scrapped"})},
                    {"department_id", Int("required on create")},
                    {"production_date", Str("YYYY-MM-DD")},
+                   {"register_integer_digits",
+                    Int("0 (unknown, the default) or 4..10: integer digits of the registers, for "
+                        "telling a rollover from a wrong reading")},
                    {"version", VersionField()}}));
   r.AddSchema(
       "Installation",

@@ -77,7 +77,8 @@ async function startServer() {
   const db = `sqlite://${join(dir, 'demo.db')}`
   const customers = process.env.E2E_CUSTOMERS ?? '2000'
   const t0 = Date.now()
-  const demo = spawnSync(bin, ['demo', '--no-serve', '--customers', customers, '--db', db], {
+  // --no-history: the meter-to-cash tests below make their reads and bills through the console.
+  const demo = spawnSync(bin, ['demo', '--no-serve', '--no-history', '--customers', customers, '--db', db], {
     encoding: 'utf8',
     timeout: 300000,
   })
@@ -525,6 +526,248 @@ test('security administrator locks and unlocks a user; roles page', async (ctx) 
   await clickMenu(page, '/admin/roles')
   await page.locator('[data-test=role-table] tbody tr').first().waitFor()
   await shot(ctx, page, '18-roles')
+  await page.context().close()
+})
+
+// ---- Meter to cash (issue 4): the demo is built --no-history (no reads or bills), so these tests make them through
+// the console itself (an import, the review queue, a bill run) after a segment is set up through
+// the API.
+
+/** YYYY-MM of the month before now (the billing month the tests read and bill). */
+function lastMonth() {
+  const d = new Date()
+  const m = new Date(d.getFullYear(), d.getMonth() - 1, 1)
+  return `${m.getFullYear()}-${String(m.getMonth() + 1).padStart(2, '0')}`
+}
+/** "12.3456" + n, as a kWh text with 4 decimals (test data only). */
+const plusKwh = (text, n) => (Number(text) + n).toFixed(4)
+
+test('tariff catalogue: versions, tier prices and the TOU strip', async (ctx) => {
+  const page = await newPage(ctx)
+  await login(ctx, page, 'billing')
+  await clickMenu(page, '/billing/tariffs')
+  await page.waitForURL(/\/billing\/tariffs/)
+  const row = page.locator('[data-test=tariff-table] tr', { has: page.locator('[data-tariff=residential_lv]') })
+  await row.waitFor()
+  await row.locator('.el-table__expand-icon').click()
+  const tiers = page.locator('[data-test=tier-table]').first()
+  await tiers.waitFor()
+  const text = await tiers.innerText()
+  check(text.includes('0.5000') && text.includes('0.5500') && text.includes('0.8000'), `tier prices: ${text}`)
+  await shot(ctx, page, '20-tariffs')
+  await page.locator('.el-tabs__item', { hasText: '分时时段' }).click()
+  const strip = page.locator('[data-test=tou-strip]').first()
+  await strip.waitFor()
+  const segs = await strip.locator('.seg').count()
+  check(segs >= 5, `TOU strip segments: ${segs}`)
+  await shot(ctx, page, '21-tariffs-tou')
+  await page.context().close()
+})
+
+test('reading import: a bad file lists its bad lines and stores nothing; the fixed file imports', async (ctx) => {
+  const period = lastMonth()
+  const readDate = `${period}-25`
+  // Six residential points of one station, with install readings above 2 kWh.
+  const list = await api(ctx.base, 'manager', 'GET', '/api/v1/metering-points?department_id=4&tariff_code=residential_lv&status=active&page_size=40')
+  const points = []
+  for (const p of list.items) {
+    const c = await api(ctx.base, 'manager', 'GET', `/api/v1/customers/${p.customer_id}`)
+    const mp = c.metering_points.find((x) => x.id === p.id)
+    const install = mp?.current_meter?.install_readings?.total
+    if (install && Number(install) >= 2 && mp.current_meter.registers.includes('total')) {
+      points.push({ id: p.id, code: p.code, customer_id: p.customer_id, customer_no: p.customer_no, install })
+    }
+    if (points.length === 6) break
+  }
+  check(points.length === 6, `six points found (${points.length})`)
+  const seg = await api(ctx.base, 'manager', 'POST', '/api/v1/reading-segments', {
+    code: `E2E${Date.now() % 1000000}`,
+    name: 'e2e 抄表段',
+    department_id: 4,
+    reading_day: 25,
+  })
+  await api(ctx.base, 'manager', 'POST', `/api/v1/reading-segments/${seg.id}/points`, { version: seg.version, point_ids: points.map((p) => p.id) })
+  ctx.m2c = { period, readDate, points, segment: seg }
+
+  const header = 'point_code,read_date,period,total'
+  const good = [
+    ...points.slice(0, 4).map((p, i) => `${p.code},${readDate},${period},${plusKwh(p.install, 100 * (i + 1))}`),
+    `${points[4].code},${readDate},${period},${points[4].install}`, // no use at all: zero_use
+    `${points[5].code},${readDate},${period},0.5`, // below the install reading: below_previous
+  ]
+  const bad = [good[0], `${points[1].code},${period}-32,${period},12`, `999999999999,${readDate},${period},12`, ...good.slice(2)]
+
+  const page = await newPage(ctx)
+  await login(ctx, page, 'manager')
+  await clickMenu(page, '/reading/import')
+  await page.waitForURL(/\/reading\/import/)
+  await page.locator('[data-test=import-file]').setInputFiles({ name: 'reads-bad.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...bad].join('\n') + '\n') })
+  await page.locator('[data-test=import-send]').click()
+  const errors = page.locator('[data-test=import-error-table]')
+  await errors.locator('[data-test=error-line]').first().waitFor()
+  const lines = await errors.locator('[data-test=error-line]').allInnerTexts()
+  check(JSON.stringify(lines) === JSON.stringify(['3', '4']), `bad lines ${lines}`)
+  check((await errors.innerText()).includes('999999999999'), 'the unknown point is named')
+  await shot(ctx, page, '22-import-rejected')
+  const stored = await api(ctx.base, 'manager', 'GET', `/api/v1/meter-reads?metering_point_id=${points[0].id}`)
+  check(stored.total === 0, `nothing of the bad file was stored (${stored.total})`)
+
+  await page.locator('[data-test=import-file]').setInputFiles({ name: 'reads.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...good].join('\n') + '\n') })
+  await page.locator('[data-test=import-send]').click()
+  const result = page.locator('[data-test=import-result]')
+  await result.waitFor()
+  const summary = await result.innerText()
+  check(summary.includes('示数 6 条') && summary.includes('待审核 2 条'), `import result: ${summary}`)
+  await shot(ctx, page, '23-import-done')
+  ctx.m2cPage = page
+})
+
+test('review queue: approve a zero-use read, correct a read below the previous one', async (ctx) => {
+  const page = ctx.m2cPage
+  const { points } = ctx.m2c
+  await clickMenu(page, '/reading/review')
+  await page.waitForURL(/\/reading\/review/)
+  const table = page.locator('[data-test=review-table]')
+  await table.locator('[data-test=finding]').first().waitFor()
+  await shot(ctx, page, '24-review-queue')
+  // the zero-use read, found by its rule
+  await page.locator('[data-test=review-rule]').click()
+  await page.locator('.el-select-dropdown__item', { hasText: '零电量' }).click()
+  await page.waitForURL(/flag=zero_use/)
+  const zeroRow = table.locator('tbody tr', { hasText: points[4].code })
+  await zeroRow.waitFor()
+  await zeroRow.locator('[data-test=review-approve]').click()
+  await page.locator('.el-message--success', { hasText: '审核通过' }).waitFor()
+  await table.locator('tbody tr', { hasText: points[4].code }).waitFor({ state: 'detached' })
+  // the read below the previous one, corrected with a reason
+  await page.locator('[data-test=review-rule]').click()
+  await page.locator('.el-select-dropdown__item', { hasText: '示数小于上次' }).click()
+  await page.waitForURL(/flag=below_previous/)
+  const belowRow = table.locator('tbody tr', { hasText: points[5].code })
+  await belowRow.waitFor()
+  await belowRow.locator('[data-test=review-correct]').click()
+  const dialog = page.locator('.el-dialog', { hasText: '更正示数' })
+  await dialog.waitFor()
+  await dialog.locator('input[name=correct-total]').fill(plusKwh(points[5].install, 50))
+  await dialog.locator('textarea[name=correct-reason]').fill('现场复核，原示数录入错误')
+  await shot(ctx, page, '25-review-correct')
+  await page.locator('[data-test=correct-save]').click()
+  await page.locator('.el-message--success', { hasText: '已更正' }).waitFor()
+  await table.locator('tbody tr', { hasText: points[5].code }).waitFor({ state: 'detached' })
+  const read = await api(ctx.base, 'manager', 'GET', `/api/v1/meter-reads?metering_point_id=${points[5].id}&status=approved`)
+  check(read.items.length === 1 && read.items[0].source === 'correction', `the correction is the approved read: ${JSON.stringify(read.items.map((r) => r.source))}`)
+})
+
+test('trial calculation: typed registers and a stored read', async (ctx) => {
+  const page = ctx.m2cPage
+  const { points, period } = ctx.m2c
+  await page.goto(`${ctx.base}/billing/trial?mode=typed&period=${period}`)
+  await page.locator('input[name=start-total]').fill('1000')
+  await page.locator('input[name=end-total]').fill('1250.5')
+  await page.locator('[data-test=trial-run]').click()
+  const total = page.locator('[data-test=trial-total]')
+  await total.waitFor()
+  // 250.5 kWh rounds half up to 251 kWh at the first tier's 0.5000
+  check((await total.innerText()) === '¥125.50', `typed trial total ${await total.innerText()}`)
+  check((await page.locator('[data-test=bill-lines] tbody tr').count()) >= 1, 'lines shown')
+  await page.locator('[data-test=energy-table]').waitFor()
+  await shot(ctx, page, '26-trial-typed')
+
+  const expected = await api(ctx.base, 'manager', 'POST', '/api/v1/billing/trial-stored', { metering_point_id: points[0].id, period })
+  await page.goto(`${ctx.base}/billing/trial?point=${points[0].id}&period=${period}`)
+  await page.locator('[data-test=trial-point]').waitFor()
+  await page.locator('[data-test=trial-run]').click()
+  await page.locator('[data-test=trial-total]', { hasText: expected.total }).waitFor()
+  await shot(ctx, page, '27-trial-stored')
+})
+
+test('bill run launcher follows the run to 100 % and issues its bills', async (ctx) => {
+  const page = ctx.m2cPage
+  const { segment } = ctx.m2c
+  await clickMenu(page, '/billing/runs')
+  await page.locator('[data-test=run-launcher]').waitFor()
+  await page.locator('[data-test=run-segment]').click()
+  await page.locator('.el-select-dropdown__item', { hasText: segment.code }).click()
+  await page.locator('[data-test=run-start]').click()
+  await page.waitForURL(/\/billing\/runs\/\d+/)
+  const progress = page.locator('[data-test=run-head] [data-test=job-progress]').first()
+  await progress.waitFor()
+  await page.locator('[data-test=run-head] [data-test=job-progress][data-percent="100"][data-status=succeeded]').waitFor({ timeout: 60000 })
+  const summary = page.locator('[data-test=run-summary]')
+  await summary.waitFor()
+  const bills = Number((await summary.locator('.stat .v').first().innerText()).replace(/,/g, ''))
+  check(bills >= 5, `bills of the run: ${bills}`)
+  await shot(ctx, page, '28-bill-run')
+  await page.locator('[data-test=run-issue]').click()
+  await page.locator('[data-test=issue-job] [data-test=job-progress][data-status=succeeded]').waitFor({ timeout: 60000 })
+  const runId = Number(page.url().match(/runs\/(\d+)/)[1])
+  const issued = await api(ctx.base, 'manager', 'GET', `/api/v1/bills?run_id=${runId}&status=issued`)
+  check(issued.total >= 4, `issued bills: ${issued.total}`)
+  // the jobs page lists the run and its issue job, finished
+  await clickMenu(page, '/jobs')
+  const jobs = page.locator('[data-test=jobs-table]')
+  await jobs.locator('[data-test=job-progress][data-status=succeeded][data-percent="100"]').first().waitFor()
+  check((await jobs.innerText()).includes('电费计算') && (await jobs.innerText()).includes('账单发行'), 'both jobs listed')
+  await shot(ctx, page, '28b-jobs')
+  await page.goBack()
+  await page.locator('[data-test=run-bills]').click()
+  await page.locator('[data-test=bills-table] tbody tr').first().waitFor()
+  await page.locator('[data-test=bills-table] [data-bill]').first().click()
+  await page.locator('[data-test=bill-lines] tbody tr').first().waitFor()
+  await shot(ctx, page, '29-bill')
+  await page.context().close()
+})
+
+test('counter payment: arrears, change for cash, a printable receipt, same-day reversal', async (ctx) => {
+  const { points } = ctx.m2c
+  const customerNo = points[0].customer_no
+  const page = await newPage(ctx)
+  await login(ctx, page, 'clerk')
+  await clickMenu(page, '/accounts/counter')
+  await page.locator('input[name=counter-q]').fill(customerNo)
+  await page.locator('[data-test=counter-find]').click()
+  await page.locator('[data-test=counter-customer]', { hasText: customerNo }).waitFor()
+  const shownTotal = await page.locator('[data-test=counter-total]').innerText()
+  const totalText = shownTotal.replace(/[¥,]/g, '')
+  check(/^\d+\.\d\d$/.test(totalText) && totalText !== '0.00', `amount owed ${totalText}`)
+  const owedFen = Number(totalText.replace('.', ''))
+  const tendered = ((owedFen + 10000) / 100).toFixed(2) // 100 yuan more than owed
+  await page.locator('input[name=counter-tendered]').fill(tendered)
+  await page.locator('[data-test=counter-change]', { hasText: '¥100.00' }).waitFor()
+  await shot(ctx, page, '30-counter')
+  await page.locator('[data-test=counter-pay]').click()
+  const receipt = page.locator('[data-test=receipt]')
+  await receipt.waitFor()
+  check((await receipt.locator('[data-test=receipt-amount]').innerText()).replace(/[¥,]/g, '') === totalText, 'receipt amount')
+  check((await receipt.locator('[data-test=receipt-change]').innerText()) === '100.00', 'receipt change')
+  check(/元/.test(await receipt.locator('[data-test=receipt-words]').innerText()), 'amount in words')
+  await page.locator('[data-test=counter-total]', { hasText: '¥0.00' }).waitFor()
+  // print: window.print is called, and on paper only the receipt shows
+  await page.evaluate(() => {
+    window.__printed = 0
+    window.print = () => {
+      window.__printed++
+    }
+  })
+  await page.locator('[data-test=receipt-print]').click()
+  check((await page.evaluate(() => window.__printed)) === 1, 'window.print called')
+  await page.emulateMedia({ media: 'print' })
+  check(await receipt.isVisible(), 'the receipt prints')
+  check(!(await page.locator('[data-test=side-menu]').isVisible()), 'the menu does not print')
+  check(!(await page.locator('[data-test=counter-bills]').isVisible()), 'the form does not print')
+  await shot(ctx, page, '31-receipt-print')
+  await page.emulateMedia({ media: 'screen' })
+  // the same day, the payment can be reversed
+  const todayRow = page.locator('[data-test=counter-today] tbody tr').first()
+  await todayRow.waitFor()
+  await todayRow.locator('[data-test=payment-reverse]').click()
+  const box = page.locator('.el-message-box')
+  await box.locator('input').fill('收款金额有误')
+  await box.locator('.el-button--primary').click()
+  await page.locator('.el-message--success', { hasText: '已冲正' }).waitFor()
+  await page.locator('[data-test=receipt-reversed]').waitFor()
+  await page.locator('[data-test=counter-total]', { hasText: shownTotal }).waitFor()
+  await shot(ctx, page, '32-counter-reversed')
   await page.context().close()
 })
 

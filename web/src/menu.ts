@@ -18,6 +18,51 @@ export const MENU: MenuItem[] = [
   { path: '/grid', label: 'menu.grid', icon: 'Share', permission: 'grid.read' },
   { path: '/terminals', label: 'menu.terminals', icon: 'Cpu', permission: 'terminal.read' },
   {
+    path: '/reading',
+    label: 'menu.reading',
+    icon: 'Notebook',
+    children: [
+      { path: '/reading/review', label: 'menu.readingReview', icon: 'Checked', permission: 'reading.review' },
+      { path: '/reading/plans', label: 'menu.readingPlans', icon: 'Calendar', permission: 'reading.read' },
+      { path: '/reading/segments', label: 'menu.readingSegments', icon: 'Files', permission: 'reading.read' },
+      { path: '/reading/import', label: 'menu.readingImport', icon: 'Upload', permission: 'reading.write' },
+    ],
+  },
+  {
+    path: '/billing',
+    label: 'menu.billing',
+    icon: 'Tickets',
+    children: [
+      { path: '/billing/tariffs', label: 'menu.tariffs', icon: 'PriceTag', permission: 'tariff.read' },
+      { path: '/billing/trial', label: 'menu.trial', icon: 'Operation', permission: 'billing.trial' },
+      { path: '/billing/runs', label: 'menu.billRuns', icon: 'VideoPlay', permission: 'billing.read' },
+      { path: '/billing/review', label: 'menu.billReview', icon: 'Finished', permission: 'billing.review' },
+      { path: '/billing/bills', label: 'menu.bills', icon: 'Document', permission: 'billing.read' },
+    ],
+  },
+  {
+    path: '/accounts',
+    label: 'menu.accounts',
+    icon: 'Wallet',
+    children: [
+      { path: '/accounts/counter', label: 'menu.counter', icon: 'Coin', permission: 'payment.counter' },
+      { path: '/accounts/payments', label: 'menu.payments', icon: 'List', permission: 'accounts.read' },
+      { path: '/accounts/arrears', label: 'menu.arrears', icon: 'Warning', permission: 'accounts.read' },
+      { path: '/accounts/bank', label: 'menu.bankFiles', icon: 'Files', permission: 'bank.file' },
+      { path: '/accounts/reconcile', label: 'menu.reconcile', icon: 'DocumentChecked', permission: 'accounts.reconcile' },
+    ],
+  },
+  {
+    path: '/prepaid',
+    label: 'menu.prepaid',
+    icon: 'CreditCard',
+    children: [
+      { path: '/prepaid/accounts', label: 'menu.prepaidAccounts', icon: 'Postcard', permission: 'prepaid.read' },
+      { path: '/prepaid/controls', label: 'menu.prepaidControls', icon: 'SwitchButton', permission: 'prepaid.read' },
+    ],
+  },
+  { path: '/jobs', label: 'menu.jobs', icon: 'Timer', permission: 'jobs.read' },
+  {
     path: '/admin',
     label: 'menu.admin',
     icon: 'Setting',

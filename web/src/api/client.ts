@@ -9,13 +9,28 @@ export class ApiError extends Error {
   readonly code: string
   /** The request field the error is about, when the API names one. */
   readonly field?: string
+  /** The whole error body, for replies that say more than {error} (the bad lines of a file). */
+  readonly body?: Record<string, unknown>
 
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(status: number, code: string, message: string, field?: string, body?: Record<string, unknown>) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
+    this.body = body
+  }
+
+  /** The rejected lines of an imported file ({"lines": [{"line", "message"}]}), if any. */
+  get lines(): { line: number; message: string; field?: string }[] {
+    // reads import: "lines" [{line, message}]; bank files: "bad_lines" [{line, reason}]
+    const l = this.body?.lines ?? this.body?.bad_lines
+    if (!Array.isArray(l)) return []
+    return l.map((x: { line: number; message?: string; reason?: string; field?: string }) => ({
+      line: x.line,
+      message: x.message ?? x.reason ?? '',
+      field: x.field,
+    }))
   }
 
   get isConflict(): boolean {
@@ -51,17 +66,19 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`
   let message = res.statusText || `HTTP ${res.status}`
   let field: string | undefined
+  let whole: Record<string, unknown> | undefined
   try {
     const body = await res.json()
     if (body && typeof body === 'object' && body.error) {
       code = body.error.code ?? code
       message = body.error.message ?? message
       field = body.error.field || undefined
+      whole = body
     }
   } catch {
     // not JSON (a proxy's page): keep the status text
   }
-  return new ApiError(res.status, code, message, field)
+  return new ApiError(res.status, code, message, field, whole)
 }
 
 export interface RequestOptions {
@@ -98,6 +115,54 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   if (res.status === 204) return undefined as T
   const text = await res.text()
   return (text ? JSON.parse(text) : undefined) as T
+}
+
+/**
+ * Sends a file as the request body (an import: CSV, xlsx, a bank's text file) with its content
+ * type, and reads the JSON reply; failures are ApiErrors whose `lines` are the rejected lines.
+ */
+export async function uploadFile<T>(path: string, file: Blob, contentType: string, query?: Query): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, query), {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': contentType },
+      body: file,
+    })
+  } catch (e) {
+    throw new ApiError(0, 'UNAVAILABLE', (e as Error).message || 'network error')
+  }
+  if (!res.ok) {
+    const err = await errorFromResponse(res)
+    if (err.status === 401 && onUnauthenticated) onUnauthenticated(err)
+    throw err
+  }
+  const text = await res.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** Downloads a file the API makes (xlsx, PDF, a bank file): its bytes and the name it gives. */
+export async function downloadFile(path: string, query?: Query, init: { method?: string; body?: unknown } = {}): Promise<{ blob: Blob; filename: string | null }> {
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, query), {
+      method: init.method ?? 'GET',
+      credentials: 'same-origin',
+      headers: init.body !== undefined ? { 'Content-Type': 'application/json' } : {},
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    })
+  } catch (e) {
+    throw new ApiError(0, 'UNAVAILABLE', (e as Error).message || 'network error')
+  }
+  if (!res.ok) {
+    const err = await errorFromResponse(res)
+    if (err.status === 401 && onUnauthenticated) onUnauthenticated(err)
+    throw err
+  }
+  const cd = res.headers.get('Content-Disposition') ?? ''
+  const m = cd.match(/filename\*=UTF-8''([^;]+)/i) ?? cd.match(/filename="?([^";]+)"?/i)
+  return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : null }
 }
 
 export const api = {

@@ -1,9 +1,11 @@
 // English. Same keys as zh-CN.ts (tests/i18n.spec.ts checks it).
 import type zhCN from './zh-CN'
+import m2c, { m2cEnum } from './m2c.en'
 
 type Messages<T> = { [K in keyof T]: T[K] extends string ? string : Messages<T[K]> }
 
 const en: Messages<typeof zhCN> = {
+  ...m2c,
   app: {
     name: 'gridmis Marketing Information System',
     shortName: 'gridmis',
@@ -25,6 +27,23 @@ const en: Messages<typeof zhCN> = {
     language: 'Language',
     notFound: 'Page not found',
     backHome: 'Back to home',
+    yes: 'Yes',
+    no: 'No',
+    close: 'Close',
+    print: 'Print',
+    exportExcel: 'Export to Excel',
+    exported: 'Exported {n} rows',
+    reason: 'Reason',
+    period: 'Billing month',
+    all: 'All',
+    total: 'Total',
+    detail: 'Details',
+    open: 'Open',
+    download: 'Download',
+    loadMore: 'Load more',
+    totalN: '{n} in all',
+    totalCapped: 'more than {n}',
+    working: 'Working…',
   },
   menu: {
     home: 'Home',
@@ -36,6 +55,27 @@ const en: Messages<typeof zhCN> = {
     users: 'Users',
     roles: 'Roles',
     audit: 'Audit log',
+    reading: 'Meter reading',
+    readingReview: 'Read review',
+    readingPlans: 'Reading plans',
+    readingSegments: 'Reading segments',
+    readingImport: 'Import reads',
+    billing: 'Billing',
+    tariffs: 'Tariff catalogue',
+    trial: 'Trial bill',
+    billRuns: 'Bill runs',
+    billReview: 'Bill review',
+    bills: 'Bills',
+    accounts: 'Accounts',
+    counter: 'Counter payment',
+    payments: 'Payments',
+    arrears: 'Arrears and reminders',
+    bankFiles: 'Bank debit files',
+    reconcile: 'Reconciliation',
+    prepaid: 'Prepaid',
+    prepaidAccounts: 'Prepaid accounts',
+    prepaidControls: 'Control requests',
+    jobs: 'Background jobs',
   },
   layout: {
     changePassword: 'Change password',
@@ -337,6 +377,7 @@ const en: Messages<typeof zhCN> = {
     noDetail: 'No field changes',
   },
   enum: {
+    ...m2cEnum,
     category: {
       residential: 'Residential',
       commercial: 'Commercial',

@@ -1,7 +1,10 @@
 // 简体中文 (default). Every string the console shows comes from here or en.ts; the two have the
 // same keys (tests/i18n.spec.ts checks it). vue-i18n syntax: {name} interpolates; avoid a bare
 // '@' or '|' (write {'@'} / {'|'}).
+import m2c, { m2cEnum } from './m2c.zh-CN'
+
 export default {
+  ...m2c,
   app: {
     name: 'gridmis 营销管理信息系统',
     shortName: 'gridmis 营销',
@@ -23,6 +26,23 @@ export default {
     language: '语言',
     notFound: '页面不存在',
     backHome: '返回首页',
+    yes: '是',
+    no: '否',
+    close: '关闭',
+    print: '打印',
+    exportExcel: '导出 Excel',
+    exported: '已导出 {n} 条',
+    reason: '原因',
+    period: '电费年月',
+    all: '全部',
+    total: '合计',
+    detail: '详情',
+    open: '打开',
+    download: '下载',
+    loadMore: '加载更多',
+    totalN: '共 {n} 条',
+    totalCapped: '超过 {n} 条',
+    working: '处理中…',
   },
   menu: {
     home: '首页',
@@ -34,6 +54,27 @@ export default {
     users: '用户管理',
     roles: '角色权限',
     audit: '审计日志',
+    reading: '抄表',
+    readingReview: '抄表审核',
+    readingPlans: '抄表计划',
+    readingSegments: '抄表段',
+    readingImport: '抄表数据导入',
+    billing: '电费',
+    tariffs: '电价目录',
+    trial: '电费试算',
+    billRuns: '电费计算',
+    billReview: '电费审核',
+    bills: '电费账单',
+    accounts: '账务',
+    counter: '坐收收费',
+    payments: '收费记录',
+    arrears: '欠费与催缴',
+    bankFiles: '银行代扣文件',
+    reconcile: '对账',
+    prepaid: '预付费',
+    prepaidAccounts: '预付费账户',
+    prepaidControls: '费控指令',
+    jobs: '后台任务',
   },
   layout: {
     changePassword: '修改密码',
@@ -334,6 +375,7 @@ export default {
     noDetail: '无字段变更',
   },
   enum: {
+    ...m2cEnum,
     category: {
       residential: '居民',
       commercial: '一般工商业',

@@ -9,6 +9,8 @@ declare module 'vue-router' {
     permission?: string
     /** Breadcrumb trail above this page: [i18n key, path?] */
     crumbs?: [string, string?][]
+    /** The side-menu entry to highlight when the page itself is not one (a detail page). */
+    menu?: string
     public?: boolean
   }
 }
@@ -57,6 +59,131 @@ export const routes: RouteRecordRaw[] = [
         name: 'terminals',
         component: () => import('@/views/TerminalsView.vue'),
         meta: { title: 'menu.terminals', permission: 'terminal.read' },
+      },
+      // ---- meter to cash ----
+      {
+        path: 'reading/review',
+        name: 'reading-review',
+        component: () => import('@/views/reading/ReviewQueueView.vue'),
+        meta: { title: 'menu.readingReview', permission: 'reading.review', crumbs: [['menu.reading']] },
+      },
+      {
+        path: 'reading/plans',
+        name: 'reading-plans',
+        component: () => import('@/views/reading/PlansView.vue'),
+        meta: { title: 'menu.readingPlans', permission: 'reading.read', crumbs: [['menu.reading']] },
+      },
+      {
+        path: 'reading/segments',
+        name: 'reading-segments',
+        component: () => import('@/views/reading/SegmentsView.vue'),
+        meta: { title: 'menu.readingSegments', permission: 'reading.read', crumbs: [['menu.reading']] },
+      },
+      {
+        path: 'reading/import',
+        name: 'reading-import',
+        component: () => import('@/views/reading/ImportView.vue'),
+        meta: { title: 'menu.readingImport', permission: 'reading.write', crumbs: [['menu.reading']] },
+      },
+      {
+        path: 'billing/tariffs',
+        name: 'tariffs',
+        component: () => import('@/views/billing/TariffsView.vue'),
+        meta: { title: 'menu.tariffs', permission: 'tariff.read', crumbs: [['menu.billing']] },
+      },
+      {
+        path: 'billing/trial',
+        name: 'trial',
+        component: () => import('@/views/billing/TrialView.vue'),
+        meta: { title: 'menu.trial', permission: 'billing.trial', crumbs: [['menu.billing']] },
+      },
+      {
+        path: 'billing/runs',
+        name: 'bill-runs',
+        component: () => import('@/views/billing/BillRunsView.vue'),
+        meta: { title: 'menu.billRuns', permission: 'billing.read', crumbs: [['menu.billing']] },
+      },
+      {
+        path: 'billing/runs/:id(\\d+)',
+        name: 'bill-run',
+        component: () => import('@/views/billing/BillRunView.vue'),
+        meta: {
+          title: 'runs.detailTitle',
+          permission: 'billing.read',
+          menu: '/billing/runs',
+          crumbs: [['menu.billing'], ['menu.billRuns', '/billing/runs']],
+        },
+      },
+      {
+        path: 'billing/review',
+        name: 'bill-review',
+        component: () => import('@/views/billing/BillReviewView.vue'),
+        meta: { title: 'menu.billReview', permission: 'billing.review', crumbs: [['menu.billing']] },
+      },
+      {
+        path: 'billing/bills',
+        name: 'bills',
+        component: () => import('@/views/billing/BillsView.vue'),
+        meta: { title: 'menu.bills', permission: 'billing.read', crumbs: [['menu.billing']] },
+      },
+      {
+        path: 'billing/bills/:id(\\d+)',
+        name: 'bill',
+        component: () => import('@/views/billing/BillView.vue'),
+        meta: {
+          title: 'bill.title',
+          permission: 'billing.read',
+          menu: '/billing/bills',
+          crumbs: [['menu.billing'], ['menu.bills', '/billing/bills']],
+        },
+      },
+      {
+        path: 'accounts/counter',
+        name: 'counter',
+        component: () => import('@/views/accounts/CounterView.vue'),
+        meta: { title: 'menu.counter', permission: 'payment.counter', crumbs: [['menu.accounts']] },
+      },
+      {
+        path: 'accounts/payments',
+        name: 'payments',
+        component: () => import('@/views/accounts/PaymentsView.vue'),
+        meta: { title: 'menu.payments', permission: 'accounts.read', crumbs: [['menu.accounts']] },
+      },
+      {
+        path: 'accounts/arrears',
+        name: 'arrears',
+        component: () => import('@/views/accounts/ArrearsView.vue'),
+        meta: { title: 'menu.arrears', permission: 'accounts.read', crumbs: [['menu.accounts']] },
+      },
+      {
+        path: 'accounts/bank',
+        name: 'bank-files',
+        component: () => import('@/views/accounts/BankFilesView.vue'),
+        meta: { title: 'menu.bankFiles', permission: 'bank.file', crumbs: [['menu.accounts']] },
+      },
+      {
+        path: 'accounts/reconcile',
+        name: 'reconcile',
+        component: () => import('@/views/accounts/ReconcileView.vue'),
+        meta: { title: 'menu.reconcile', permission: 'accounts.reconcile', crumbs: [['menu.accounts']] },
+      },
+      {
+        path: 'prepaid/accounts',
+        name: 'prepaid-accounts',
+        component: () => import('@/views/prepaid/PrepaidAccountsView.vue'),
+        meta: { title: 'menu.prepaidAccounts', permission: 'prepaid.read', crumbs: [['menu.prepaid']] },
+      },
+      {
+        path: 'prepaid/controls',
+        name: 'prepaid-controls',
+        component: () => import('@/views/prepaid/ControlRequestsView.vue'),
+        meta: { title: 'menu.prepaidControls', permission: 'prepaid.read', crumbs: [['menu.prepaid']] },
+      },
+      {
+        path: 'jobs',
+        name: 'jobs',
+        component: () => import('@/views/JobsView.vue'),
+        meta: { title: 'menu.jobs', permission: 'jobs.read' },
       },
       {
         path: 'admin/departments',

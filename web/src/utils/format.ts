@@ -64,3 +64,15 @@ export function displayValue(v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v)
   return String(v)
 }
+
+/** Today in the browser's zone as YYYY-MM-DD. */
+export function today(now = new Date()): string {
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`
+}
+
+/** The billing month (电费年月) `offset` months from `now`'s: previousPeriod() is last month. */
+export function periodOf(now = new Date(), offset = 0): string {
+  const d = new Date(now.getFullYear(), now.getMonth() + offset, 1)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}`
+}
+export const previousPeriod = (now = new Date()) => periodOf(now, -1)
