@@ -82,24 +82,24 @@ Result<std::map<int64_t, std::vector<MeterInstall>>> LoadInstalls(
       bool own_multiplier;  // the installation's multiplier, else the meter's
     };
     std::map<int64_t, std::vector<Ref>> by_meter;  // meter -> its installations
-    RETURN_IF_ERROR(c.Query(
-        "SELECT mi.id, mi.metering_point_id, mi.installed_at_us, mi.removed_at_us, "
-        "mi.install_reason, mi.multiplier, mi.meter_id FROM meter_installations mi WHERE " +
-            grid::InSql("mi.metering_point_id", ids) +
-            " ORDER BY mi.metering_point_id, mi.installed_at_us, mi.id",
-        {}, [&](const Row& r) {
-          MeterInstall i;
-          i.id = r.Int(0);
-          i.installed_at_us = r.Int(2);
-          i.removed_at_us = r.OptInt(3);
-          i.install_reason = r.Text(4);
-          if (!r.IsNull(5)) i.multiplier = r.Int(5);
-          auto& list = out[r.Int(1)];
-          where[i.id] = {r.Int(1), list.size()};
-          by_meter[r.Int(6)].push_back({r.Int(1), list.size(), !r.IsNull(5)});
-          inst_ids.push_back(i.id);
-          list.push_back(std::move(i));
-        }));
+    RETURN_IF_ERROR(
+        c.Query("SELECT mi.id, mi.metering_point_id, mi.installed_at_us, mi.removed_at_us, "
+                "mi.install_reason, mi.multiplier, mi.meter_id FROM meter_installations mi WHERE " +
+                    grid::InSql("mi.metering_point_id", ids) +
+                    " ORDER BY mi.metering_point_id, mi.installed_at_us, mi.id",
+                {}, [&](const Row& r) {
+                  MeterInstall i;
+                  i.id = r.Int(0);
+                  i.installed_at_us = r.Int(2);
+                  i.removed_at_us = r.OptInt(3);
+                  i.install_reason = r.Text(4);
+                  if (!r.IsNull(5)) i.multiplier = r.Int(5);
+                  auto& list = out[r.Int(1)];
+                  where[i.id] = {r.Int(1), list.size()};
+                  by_meter[r.Int(6)].push_back({r.Int(1), list.size(), !r.IsNull(5)});
+                  inst_ids.push_back(i.id);
+                  list.push_back(std::move(i));
+                }));
     if (inst_ids.empty()) return Status::Ok();
     std::vector<int64_t> meter_ids;
     for (const auto& [id, installs] : by_meter) meter_ids.push_back(id);
