@@ -753,6 +753,8 @@ test('counter payment: arrears, change for cash, a printable receipt, same-day r
   check((await page.evaluate(() => window.__printed)) === 1, 'window.print called')
   await page.emulateMedia({ media: 'print' })
   check(await receipt.isVisible(), 'the receipt prints')
+  const printed = await receipt.boundingBox()
+  check(printed && printed.x < 5 && printed.y < 5, `the receipt prints at the top left of the page: ${JSON.stringify(printed)}`)
   check(!(await page.locator('[data-test=side-menu]').isVisible()), 'the menu does not print')
   check(!(await page.locator('[data-test=counter-bills]').isVisible()), 'the form does not print')
   await shot(ctx, page, '31-receipt-print')
