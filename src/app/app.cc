@@ -143,7 +143,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppOptions option
   org::AddRoutes(*m.router, *m.org, *m.db, *m.clock, {.cookie_secure = config.cookie_secure});
   ASSIGN_OR_RETURN(auto tariffs, rating::TariffCatalogue::Load(config.billing_province,
                                                                config.billing_tariff_dirs));
-  ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router, tariffs, &m.tz));
+  ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router, tariffs, &m.tz,
+                                            config.billing_payment_url_prefix));
   AddDashboardRoute(*m.router, *m.db);
   ASSIGN_OR_RETURN(std::string static_dir, ResolveStaticDir(config.static_dir));
   m.router->SetFallback(MakeStaticHandler(static_dir));

@@ -50,7 +50,8 @@ Domain::~Domain() {
 
 Result<std::unique_ptr<Domain>> Domain::Create(
     store::Database& db, const Clock& clock, org::OrgService& org, http::Router& router,
-    std::shared_ptr<const rating::TariffCatalogue> tariffs, const TimeZone* time_zone) {
+    std::shared_ptr<const rating::TariffCatalogue> tariffs, const TimeZone* time_zone,
+    std::string payment_url_prefix) {
   if (!tariffs) return InvalidArgument("Domain::Create: no tariff catalogue");
   (void)org;
   std::unique_ptr<Domain> d(new Domain());
@@ -73,7 +74,10 @@ Result<std::unique_ptr<Domain>> Domain::Create(
   org::OrgService* o = &org;
   m.jobs = std::make_unique<jobs::JobRunner>(
       db, clock, jobs::JobRunnerOptions{}, [o](int64_t user_id) { return o->LoadActor(user_id); });
-  m.billing = std::make_unique<billing::BillingService>(db, clock, *time_zone, m.tariffs, *m.jobs);
+  billing::BillingOptions bo;
+  if (!payment_url_prefix.empty()) bo.payment_url_prefix = std::move(payment_url_prefix);
+  m.billing =
+      std::make_unique<billing::BillingService>(db, clock, *time_zone, m.tariffs, *m.jobs, bo);
   jobs::AddRoutes(router, *m.jobs);
   billing::AddRoutes(router, *m.billing);
   m.reading = std::make_unique<reading::ReadingService>(db, clock,

@@ -54,7 +54,8 @@ class Domain {
   static Result<std::unique_ptr<Domain>> Create(
       store::Database& db, const Clock& clock, org::OrgService& org, http::Router& router,
       std::shared_ptr<const rating::TariffCatalogue> tariffs,
-      const TimeZone* time_zone = nullptr);  // business dates; nullptr: Asia/Shanghai
+      const TimeZone* time_zone = nullptr,   // business dates; nullptr: Asia/Shanghai
+      std::string payment_url_prefix = "");  // bills' QR code link; "": the default
   ~Domain();
 
   grid::GridService& grid();

@@ -74,6 +74,17 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// A unit price as tariff notices print it: at least 4 decimals, trailing zeros beyond trimmed
+// ("0.5000", "0.02766875").
+std::string PriceText(const Decimal& d) {
+  std::string s = d.ToString();
+  size_t dot = s.find('.');
+  if (dot == std::string::npos) return s + ".0000";
+  while (s.size() < dot + 5) s.push_back('0');
+  while (s.size() > dot + 5 && s.back() == '0') s.pop_back();
+  return s;
+}
+
 std::string ZhDate(const Date& d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%d年%d月%d日", d.year, d.month, d.day);
@@ -294,7 +305,7 @@ Result<std::string> RenderBillPdf(const BillDocument& doc) {
         when += (when.empty() ? "" : " ") + std::string("第") + std::to_string(l.tier) + "档";
       y += p.Row(x0, y, w,
                  {l.description, when, Trim(l.quantity.ToString()) + " " + l.unit,
-                  l.unit_price.ToString(), l.amount.ToYuanString()},
+                  PriceText(l.unit_price), l.amount.ToYuanString()},
                  9, false, al);
     }
   }

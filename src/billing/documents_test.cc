@@ -55,7 +55,7 @@ BillDocument SampleDocument() {
   b.total = Money::FromFen(12345);
   b.due_date = Date{2026, 11, 20};
   b.lines.push_back(Line("energy", "峰段电度电费", "peak", 0, "150", "0.5680", 8520));
-  b.lines.push_back(Line("energy", "谷段电度电费", "valley", 0, "100", "0.2880", 2880));
+  b.lines.push_back(Line("energy", "谷段电度电费", "valley", 0, "100", "0.28800000", 2880));
   b.lines.push_back(Line("tier_increment", "阶梯二档加价", "", 2, "50", "0.0500", 250));
   b.lines.push_back(Line("tier_increment", "阶梯调整", "", 0, "1", "6.9500", 695));
   b.detail_json = nlohmann::json{
@@ -125,6 +125,9 @@ TEST(BillPdfTest, IsAValidPdfWithTheChineseTextAndAnEmbeddedTrueTypeFont) {
         std::string("交流220V")}) {
     EXPECT_NE(text.find(want), std::string::npos) << "missing '" << want << "' in:\n" << text;
   }
+  // Unit prices as notices print them: 4 decimals at least, stored zeros beyond trimmed.
+  EXPECT_NE(text.find("0.2880"), std::string::npos) << text;
+  EXPECT_EQ(text.find("0.28800000"), std::string::npos) << text;
 }
 
 TEST(BillPdfTest, AnUnissuedBillSaysSoAndHasNoDueDateYet) {

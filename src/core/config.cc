@@ -104,8 +104,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
     return InvalidArgument(std::string(source) + ": [session] must be a table");
   }
   if (const toml::table* b = root["billing"].as_table()) {
-    RETURN_IF_ERROR(CheckKeys(*b, "billing", {"province", "tariff_dirs"}, source));
+    RETURN_IF_ERROR(
+        CheckKeys(*b, "billing", {"province", "tariff_dirs", "payment_url_prefix"}, source));
     RETURN_IF_ERROR(Take(*b, "billing", "province", &c.billing_province, source));
+    RETURN_IF_ERROR(
+        Take(*b, "billing", "payment_url_prefix", &c.billing_payment_url_prefix, source));
     if (const toml::node* dirs = b->get("tariff_dirs")) {
       const toml::array* a = dirs->as_array();
       std::string where = std::string(source) + ": billing.tariff_dirs";

@@ -42,6 +42,9 @@ struct Config {
   // compiled in) and directories searched first for a <province>.toml that replaces it.
   std::string billing_province = "nmg_west";
   std::vector<std::string> billing_tariff_dirs;
+  // The payment link a bill's QR code carries: this prefix + the bill number (the utility's
+  // payment page or its channel's).
+  std::string billing_payment_url_prefix = "https://pay.gridmis.example/bill?no=";
 };
 
 // Reads `path` (when given) and applies environment overrides through `getenv` (tests pass a

@@ -284,5 +284,14 @@ TEST(BillingConfigTest, ProvinceAndTariffDirs) {
   EXPECT_EQ(env->billing_province, "zhejiang");
 }
 
+TEST(BillingConfigTest, PaymentUrlPrefixOfTheBillsQrCode) {
+  auto c = ParseConfig("[billing]\npayment_url_prefix = \"https://95598.example.cn/pay?bill=\"\n",
+                       "g.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->billing_payment_url_prefix, "https://95598.example.cn/pay?bill=");
+  EXPECT_EQ(Config().billing_payment_url_prefix, "https://pay.gridmis.example/bill?no=");
+  EXPECT_FALSE(ParseConfig("[billing]\npayment_url_prefix = 3\n", "g.toml").ok());
+}
+
 }  // namespace
 }  // namespace gridmis::rating
