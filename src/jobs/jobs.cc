@@ -430,10 +430,9 @@ void JobRunner::NotifyProgress(const Job& j) {
 Result<bool> JobRunner::OwnerIsDead(const Job& j) const {
   if (!j.owner || j.owner->empty()) return true;
   const std::string& o = *j.owner;
-  if (o == owner_) {
-    std::lock_guard lock(mu_);
-    return std::find(active_.begin(), active_.end(), j.id) == active_.end();
-  }
+  // Our own job: the caller (ClaimNext) holds its reservation in active_, so no thread of this
+  // runner is running it; it was left behind (a failed final write).
+  if (o == owner_) return true;
   if (!j.heartbeat_us || clock_.NowMicros() - *j.heartbeat_us > options_.stale_after_us) {
     return true;
   }
@@ -478,13 +477,32 @@ Result<std::optional<Job>> JobRunner::ClaimNext(std::optional<int64_t> only_id,
     return c.Query(sql, params, [&](const Row& r) { candidates.push_back(ReadJob(r)); });
   }));
   for (Job& j : candidates) {
+    // Reserve the id in active_ before the claim commits, and skip ids another thread of this
+    // runner has reserved: otherwise a second worker could read the row just claimed (running,
+    // owned by this runner) before the id is in active_, take this runner for dead (OwnerIsDead)
+    // and claim the job again with the same version (checkpoints do not change it), so that the
+    // job would run twice at once.
+    {
+      std::lock_guard lock(mu_);
+      if (std::find(active_.begin(), active_.end(), j.id) != active_.end()) continue;
+      active_.push_back(j.id);
+    }
+    auto release = [&] {
+      std::lock_guard lock(mu_);
+      auto it = std::find(active_.begin(), active_.end(), j.id);
+      if (it != active_.end()) active_.erase(it);
+    };
     if (j.status == "running") {
-      ASSIGN_OR_RETURN(bool dead, OwnerIsDead(j));
-      if (!dead) continue;
+      Result<bool> dead = OwnerIsDead(j);
+      if (!dead.ok() || !*dead) {
+        release();
+        if (!dead.ok()) return dead.status();
+        continue;
+      }
     }
     int64_t now = clock_.NowMicros();
     bool claimed = false;
-    RETURN_IF_ERROR(db_.Write([&](Connection& c) -> Status {
+    Status w = db_.Write([&](Connection& c) -> Status {
       ASSIGN_OR_RETURN(
           int64_t n,
           c.Exec("UPDATE jobs SET status = 'running', owner = $1, heartbeat_us = $2, "
@@ -494,14 +512,19 @@ Result<std::optional<Job>> JobRunner::ClaimNext(std::optional<int64_t> only_id,
                  {owner_, now, j.id, j.version}));
       claimed = n == 1;
       return Status::Ok();
-    }));
-    if (!claimed) continue;
-    {
-      std::lock_guard lock(mu_);
-      active_.push_back(j.id);
+    });
+    if (!w.ok() || !claimed) {
+      release();
+      if (!w.ok()) return w;
+      continue;
     }
-    ASSIGN_OR_RETURN(Job fresh, Load(j.id));
-    return std::optional<Job>(std::move(fresh));
+    auto fresh = Load(j.id);
+    if (!fresh.ok()) {
+      // Claimed but unreadable: leave it to be taken over (running, owner here, not active).
+      release();
+      return fresh.status();
+    }
+    return std::optional<Job>(std::move(*fresh));
   }
   return std::optional<Job>();
 }

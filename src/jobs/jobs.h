@@ -217,6 +217,7 @@ class JobRunner {
   void HeartbeatLoop();
   // Claims the next claimable job (by id) or the given one. nullopt when none.
   Result<std::optional<Job>> ClaimNext(std::optional<int64_t> only_id, bool include_failed);
+  // Whether a running job's owner is gone. Called by ClaimNext with the job reserved in active_.
   Result<bool> OwnerIsDead(const Job& j) const;
   // Runs a claimed job to its end state.
   Job Execute(Job job, const std::function<void(const Job&)>& on_progress);
@@ -239,7 +240,7 @@ class JobRunner {
   bool started_ = false;             // guarded by mu_
   bool stopping_ = false;            // guarded by mu_
   int64_t wake_seq_ = 0;             // guarded by mu_
-  std::vector<int64_t> active_;      // jobs running in this process, guarded by mu_
+  std::vector<int64_t> active_;      // jobs being claimed or run by this runner, guarded by mu_
   std::map<int64_t, std::function<void(const Job&)>> progress_fns_;  // guarded by mu_
   std::vector<std::thread> threads_;
 };
