@@ -482,8 +482,10 @@ Result<std::optional<Job>> JobRunner::ClaimNext(std::optional<int64_t> only_id,
     // owned by this runner) before the id is in active_, take this runner for dead (OwnerIsDead)
     // and claim the job again with the same version (checkpoints do not change it), so that the
     // job would run twice at once.
+    // Nor claim once the runner is stopping: a job handed back by Stop() would be run again.
     {
       std::lock_guard lock(mu_);
+      if (stopping_) return std::optional<Job>();
       if (std::find(active_.begin(), active_.end(), j.id) != active_.end()) continue;
       active_.push_back(j.id);
     }
