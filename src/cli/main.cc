@@ -24,6 +24,8 @@
 #include "app/domain.h"
 #include "app/migrations.h"
 #include "billing/billing.h"
+#include "cli/frame_cmd.h"
+#include "cli/simulate_cmd.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "demo/business.h"
@@ -493,6 +495,9 @@ int main(int argc, char** argv) {
   std::string tariff_path;
   tariff_check->add_option("PATH", tariff_path, "a .toml file or a directory of them")->required();
 
+  auto run_frame = cli::AddFrameCommand(cli);
+  auto run_simulate = cli::AddSimulateCommand(cli);
+
   auto* openapi = cli.add_subcommand("openapi", "Print the OpenAPI document");
   auto* version = cli.add_subcommand("version", "Print the version");
 
@@ -504,6 +509,8 @@ int main(int argc, char** argv) {
   if (bill_trial->parsed()) return CmdBillTrial(common, trial_file, trial_province);
   if (bill_run->parsed()) return CmdBillRun(common, brf);
   if (tariff_check->parsed()) return CmdTariffCheck(tariff_path);
+  if (auto rc = run_frame()) return *rc;
+  if (auto rc = run_simulate()) return *rc;
   if (openapi->parsed()) return CmdOpenApi();
   if (version->parsed()) {
     std::printf("gridmis %s\n", GRIDMIS_VERSION);
