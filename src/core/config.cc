@@ -1,6 +1,8 @@
 #include "core/config.h"
 
 #include <toml++/toml.h>
+
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -66,7 +68,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   Config c;
   RETURN_IF_ERROR(CheckKeys(root, "",
                             {"database_url", "listen", "time_zone", "log_level", "static_dir",
-                             "http", "session", "billing"},
+                             "http", "session", "billing", "acquisition"},
                             source));
   RETURN_IF_ERROR(Take(root, "", "database_url", &c.database_url, source));
   RETURN_IF_ERROR(Take(root, "", "listen", &c.listen, source));
@@ -122,6 +124,31 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   } else if (root.contains("billing")) {
     return InvalidArgument(std::string(source) + ": [billing] must be a table");
   }
+  if (const toml::table* a = root["acquisition"].as_table()) {
+    constexpr const char* kA = "acquisition";
+    RETURN_IF_ERROR(CheckKeys(
+        *a, kA,
+        {"fep", "fep_listen", "fep_io_threads", "master_address", "request_timeout_ms", "retries",
+         "idle_timeout_s", "max_frames_per_second", "collect_daily_at", "collect_curves_at",
+         "catch_up_days", "collect_window", "command_password", "command_expiry_minutes"},
+        source));
+    RETURN_IF_ERROR(Take(*a, kA, "fep", &c.fep_enabled, source));
+    RETURN_IF_ERROR(Take(*a, kA, "fep_listen", &c.fep_listen, source));
+    RETURN_IF_ERROR(Take(*a, kA, "fep_io_threads", &c.fep_io_threads, source));
+    RETURN_IF_ERROR(Take(*a, kA, "master_address", &c.fep_master_address, source));
+    RETURN_IF_ERROR(Take(*a, kA, "request_timeout_ms", &c.fep_request_timeout_ms, source));
+    RETURN_IF_ERROR(Take(*a, kA, "retries", &c.fep_retries, source));
+    RETURN_IF_ERROR(Take(*a, kA, "idle_timeout_s", &c.fep_idle_timeout_s, source));
+    RETURN_IF_ERROR(Take(*a, kA, "max_frames_per_second", &c.fep_max_frames_per_second, source));
+    RETURN_IF_ERROR(Take(*a, kA, "collect_daily_at", &c.collect_daily_at, source));
+    RETURN_IF_ERROR(Take(*a, kA, "collect_curves_at", &c.collect_curves_at, source));
+    RETURN_IF_ERROR(Take(*a, kA, "catch_up_days", &c.collect_catch_up_days, source));
+    RETURN_IF_ERROR(Take(*a, kA, "collect_window", &c.collect_window, source));
+    RETURN_IF_ERROR(Take(*a, kA, "command_password", &c.command_password, source));
+    RETURN_IF_ERROR(Take(*a, kA, "command_expiry_minutes", &c.command_expiry_minutes, source));
+  } else if (root.contains("acquisition")) {
+    return InvalidArgument(std::string(source) + ": [acquisition] must be a table");
+  }
   return c;
 }
 
@@ -144,6 +171,11 @@ Result<Config> LoadConfig(std::optional<std::string> path,
   if (const char* v = env("GRIDMIS_LOG_LEVEL"); v && *v) c.log_level = v;
   if (const char* v = env("GRIDMIS_STATIC_DIR"); v && *v) c.static_dir = v;
   if (const char* v = env("GRIDMIS_BILLING_PROVINCE"); v && *v) c.billing_province = v;
+  if (const char* v = env("GRIDMIS_FEP_LISTEN"); v && *v) c.fep_listen = v;
+  if (const char* v = env("GRIDMIS_FEP"); v && *v) {
+    std::string_view s(v);
+    c.fep_enabled = !(s == "0" || s == "off" || s == "false" || s == "no");
+  }
   return c;
 }
 
@@ -192,6 +224,43 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.io_threads < 1 || c.db_workers < 1) {
     return InvalidArgument("http.io_threads and http.db_workers must be at least 1", "http");
+  }
+  if (Status st = SplitHostPort(c.fep_listen, &host, &port); !st.ok()) {
+    return InvalidArgument(
+        "acquisition.fep_listen '" + c.fep_listen + "' is not HOST:PORT (e.g. 0.0.0.0:9001)",
+        "fep_listen");
+  }
+  if (c.fep_master_address < 1 || c.fep_master_address > 127) {
+    return InvalidArgument("acquisition.master_address must be 1..127 (the MSA of A3)",
+                           "master_address");
+  }
+  if (c.fep_io_threads < 1 || c.fep_request_timeout_ms < 100 || c.fep_retries < 0 ||
+      c.fep_idle_timeout_s < 10 || c.fep_max_frames_per_second < 1 || c.collect_catch_up_days < 0 ||
+      c.collect_window < 1 || c.command_expiry_minutes < 1) {
+    return InvalidArgument(
+        "acquisition: fep_io_threads, collect_window, max_frames_per_second and "
+        "command_expiry_minutes must be at least 1, request_timeout_ms at least 100, "
+        "idle_timeout_s at least 10, retries and catch_up_days not negative",
+        "acquisition");
+  }
+  auto hhmm = [](const std::string& t) {
+    return t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) &&
+           std::isdigit(static_cast<unsigned char>(t[1])) &&
+           std::isdigit(static_cast<unsigned char>(t[3])) &&
+           std::isdigit(static_cast<unsigned char>(t[4])) &&
+           (t[0] - '0') * 10 + (t[1] - '0') < 24 && (t[3] - '0') * 10 + (t[4] - '0') < 60;
+  };
+  if (!hhmm(c.collect_daily_at) || (!c.collect_curves_at.empty() && !hhmm(c.collect_curves_at))) {
+    return InvalidArgument("acquisition.collect_daily_at and collect_curves_at must be HH:MM",
+                           "acquisition");
+  }
+  if (!c.command_password.empty()) {
+    bool hex = c.command_password.size() == 32;
+    for (char ch : c.command_password) hex = hex && std::isxdigit(static_cast<unsigned char>(ch));
+    if (!hex) {
+      return InvalidArgument("acquisition.command_password must be 32 hex digits (16 bytes)",
+                             "command_password");
+    }
   }
   return Status::Ok();
 }

@@ -45,12 +45,29 @@ struct Config {
   // The payment link a bill's QR code carries: this prefix + the bill number (the utility's
   // payment page or its channel's).
   std::string billing_payment_url_prefix = "https://pay.gridmis.example/bill?no=";
+
+  // Acquisition: the terminal front end (Q/GDW 1376.1 over TCP) that `serve` runs beside the
+  // HTTP server (`fep` runs it alone), the collection schedule and control commands.
+  bool fep_enabled = true;                  // [acquisition] fep
+  std::string fep_listen = "0.0.0.0:9001";  // terminals connect here
+  int fep_io_threads = 1;
+  int fep_master_address = 1;  // MSA, 1..127
+  int fep_request_timeout_ms = 10'000;
+  int fep_retries = 2;
+  int fep_idle_timeout_s = 1200;            // offline after this long without a frame
+  int fep_max_frames_per_second = 50;       // per connection
+  std::string collect_daily_at = "01:30";   // yesterday's daily frozen registers
+  std::string collect_curves_at = "02:30";  // yesterday's 96-point curves; "" = off
+  int collect_catch_up_days = 7;            // retry missing days this far back
+  int collect_window = 256;                 // terminals in flight at once
+  std::string command_password;             // PW for AFN05/AFN10: 32 hex digits ("" = zeros)
+  int command_expiry_minutes = 1440;        // a command not sent by then times out
 };
 
 // Reads `path` (when given) and applies environment overrides through `getenv` (tests pass a
 // fake; nullptr means the process environment):
 //   GRIDMIS_DATABASE_URL, GRIDMIS_LISTEN, GRIDMIS_TIME_ZONE, GRIDMIS_LOG_LEVEL, GRIDMIS_STATIC_DIR
-//   GRIDMIS_BILLING_PROVINCE
+//   GRIDMIS_BILLING_PROVINCE, GRIDMIS_FEP_LISTEN, GRIDMIS_FEP ("0" / "off" disables it)
 // Errors name the file, the key and what is wrong.
 Result<Config> LoadConfig(std::optional<std::string> path,
                           const std::function<const char*(const char*)>& getenv = nullptr);

@@ -52,6 +52,29 @@ TEST(ConfigTest, EnvironmentOverridesFile) {
   EXPECT_TRUE(ValidateConfig(*c).ok());
 }
 
+TEST(ConfigTest, AcquisitionSectionAndEnvironment) {
+  auto c = ParseConfig(
+      "[acquisition]\nfep = false\nfep_listen = \"127.0.0.1:9100\"\ncollect_daily_at = "
+      "\"02:15\"\nretries = 4\n",
+      "a.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->fep_enabled);
+  EXPECT_EQ(c->fep_listen, "127.0.0.1:9100");
+  EXPECT_EQ(c->collect_daily_at, "02:15");
+  EXPECT_EQ(c->fep_retries, 4);
+  auto bad = ParseConfig("[acquisition]\nfep_port = 1\n", "a.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fep_port"), std::string::npos);
+  auto env = LoadConfig(std::nullopt, [](const char* n) -> const char* {
+    if (std::string_view(n) == "GRIDMIS_FEP") return "off";
+    if (std::string_view(n) == "GRIDMIS_FEP_LISTEN") return "127.0.0.1:9200";
+    return nullptr;
+  });
+  ASSERT_TRUE(env.ok());
+  EXPECT_FALSE(env->fep_enabled);
+  EXPECT_EQ(env->fep_listen, "127.0.0.1:9200");
+}
+
 TEST(ConfigTest, ValidateRejectsBadValues) {
   Config c;
   c.listen = "localhost";
@@ -62,6 +85,21 @@ TEST(ConfigTest, ValidateRejectsBadValues) {
   c = Config();
   c.database_url = "mysql://x";
   EXPECT_EQ(ValidateConfig(c).field(), "database_url");
+  c = Config();
+  c.fep_listen = "9001";
+  EXPECT_EQ(ValidateConfig(c).field(), "fep_listen");
+  c = Config();
+  c.fep_master_address = 0;
+  EXPECT_EQ(ValidateConfig(c).field(), "master_address");
+  c = Config();
+  c.collect_daily_at = "25:00";
+  EXPECT_EQ(ValidateConfig(c).field(), "acquisition");
+  c = Config();
+  c.command_password = "1234";
+  EXPECT_EQ(ValidateConfig(c).field(), "command_password");
+  c = Config();
+  c.command_password = "00112233445566778899aabbccddeeff";
+  EXPECT_TRUE(ValidateConfig(c).ok());
   std::string host;
   uint16_t port;
   ASSERT_TRUE(SplitHostPort("[::1]:8080", &host, &port).ok());
