@@ -48,8 +48,8 @@ struct Config {
 
   // Acquisition: the terminal front end (Q/GDW 1376.1 over TCP) that `serve` runs beside the
   // HTTP server (`fep` runs it alone), the collection schedule and control commands.
-  bool fep_enabled = true;                  // [acquisition] fep
-  std::string fep_listen = "0.0.0.0:9001";  // terminals connect here
+  bool fep_enabled = true;                    // [acquisition] fep
+  std::string fep_listen = "127.0.0.1:9001";  // terminals connect here; 0.0.0.0:9001 in the field
   int fep_io_threads = 1;
   int fep_master_address = 1;  // MSA, 1..127
   int fep_request_timeout_ms = 10'000;
