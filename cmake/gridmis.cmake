@@ -2,10 +2,14 @@
 
 add_library(gridmis_warnings INTERFACE)
 target_compile_options(gridmis_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
-  -Wno-restrict  # g++ 12 false positive in Release
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wcast-align
   -Wno-missing-field-initializers  # designated initialisers leave the rest defaulted on purpose
   -Werror=return-type -Werror=unused-result)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(gridmis_warnings INTERFACE
+    -Wshadow=local
+    -Wno-restrict)  # g++ 12 false positive in Release
+endif()
 
 # gridmis_library(NAME SRCS a.cc b.cc DEPS x y)
 function(gridmis_library name)

@@ -17,6 +17,10 @@ fi
 export GRIDMIS_TEST_REQUIRE_PG=1
 ctest --test-dir build --output-on-failure -j2 "${labels[@]}"
 
+# The protocol decoders under libFuzzer with ASan and UBSan, seeded with the test vectors, for a
+# bounded time each (GRIDMIS_FUZZ_SECONDS, default 30): no crash, leak, hang or sanitizer report.
+scripts/fuzz.sh "${GRIDMIS_FUZZ_SECONDS:-30}"
+
 # The web console: component tests, then the browser tests against a real `gridmis serve`.
 (cd web && npm ci --no-audit --no-fund && npm run build && npm test \
   && GRIDMIS_BIN="$PWD/../build/src/cli/gridmis" npm run e2e)

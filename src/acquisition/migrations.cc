@@ -48,8 +48,7 @@ CREATE TABLE terminal_meters (          -- measurement points (Pn) of a terminal
 )sql"},
       {"acquisition", 2, "collected curves, events, terminal state, collection tasks, statistics",
        CollectionSchemaSql(false), CollectionSchemaSql(true)},
-      {"acquisition", 3, "terminal command queue", CommandSchemaSql(false),
-       CommandSchemaSql(true)},
+      {"acquisition", 3, "terminal command queue", CommandSchemaSql(false), CommandSchemaSql(true)},
       {"acquisition", 4, "validation findings (VEE)", VeeSchemaSql(false), VeeSchemaSql(true)},
   };
   return kMigrations;

@@ -1,12 +1,17 @@
 #include "app/app.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "app/acquisition_runtime.h"
 #include "app/dashboard.h"
 #include "app/domain.h"
 #include "app/migrations.h"
@@ -36,8 +41,10 @@ struct App::Impl {
   http::Metrics metrics;
   std::unique_ptr<http::Router> router;
   std::mutex server_mu;
-  http::Server* server = nullptr;  // guarded by server_mu, set while Serve runs
-  bool stop_requested = false;     // guarded by server_mu
+  http::Server* server = nullptr;   // guarded by server_mu, set while Serve runs
+  bool stop_requested = false;      // guarded by server_mu
+  std::condition_variable stop_cv;  // ServeFrontEnd waits on it (with server_mu)
+  std::atomic<uint16_t> fep_port{0};
 };
 
 App::App() : impl_(std::make_unique<Impl>()) {}
@@ -143,8 +150,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppOptions option
   org::AddRoutes(*m.router, *m.org, *m.db, *m.clock, {.cookie_secure = config.cookie_secure});
   ASSIGN_OR_RETURN(auto tariffs, rating::TariffCatalogue::Load(config.billing_province,
                                                                config.billing_tariff_dirs));
-  ASSIGN_OR_RETURN(m.domain, Domain::Create(*m.db, *m.clock, *m.org, *m.router, tariffs, &m.tz,
-                                            config.billing_payment_url_prefix));
+  ASSIGN_OR_RETURN(m.domain,
+                   Domain::Create(*m.db, *m.clock, *m.org, *m.router, tariffs, &m.tz, &m.config));
   AddDashboardRoute(*m.router, *m.db);
   ASSIGN_OR_RETURN(std::string static_dir, ResolveStaticDir(config.static_dir));
   m.router->SetFallback(MakeStaticHandler(static_dir));
@@ -184,6 +191,17 @@ Status App::Serve(bool handle_signals, const std::function<void(uint16_t port)>&
   RETURN_IF_ERROR(server.Start());
   // Background jobs run while serving; jobs left running by a crashed process are resumed.
   RETURN_IF_ERROR(m.domain->jobs().Start());
+  // The terminal front end, ingestion, collection schedule and command dispatcher.
+  std::unique_ptr<AcquisitionRuntime> acquisition;
+  if (m.config.fep_enabled) {
+    auto rt = AcquisitionRuntime::Start(m.config, *m.domain, &m.metrics);
+    if (!rt.ok()) {
+      m.domain->jobs().Stop();
+      return rt.status();
+    }
+    acquisition = std::move(*rt);
+    m.fep_port = acquisition->port();
+  }
   const http::ServerStats* stats = &server.stats();
   m.metrics.AddCollector("gridmis_http_connections_open", "Open client connections.", "gauge",
                          [stats] { return static_cast<double>(stats->connections_open.load()); });
@@ -204,6 +222,8 @@ Status App::Serve(bool handle_signals, const std::function<void(uint16_t port)>&
                m.db->Describe());
   if (on_listening) on_listening(server.port());
   server.Run();
+  if (acquisition) acquisition->Stop();
+  m.fep_port = 0;
   // Running jobs are handed back to the queue with their checkpoint for the next start.
   m.domain->jobs().Stop();
   {
@@ -223,6 +243,53 @@ void App::Stop() {
   std::lock_guard lock(impl_->server_mu);
   impl_->stop_requested = true;
   if (impl_->server) impl_->server->Stop();
+  impl_->stop_cv.notify_all();
+}
+
+uint16_t App::front_end_port() const { return impl_->fep_port.load(); }
+
+Status App::ServeFrontEnd(bool handle_signals,
+                          const std::function<void(uint16_t port)>& on_listening) {
+  Impl& m = *impl_;
+  // SIGINT/SIGTERM are taken by a thread that waits for them (sigwait) and calls Stop(); they
+  // are blocked first, so that the threads started below inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (handle_signals) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  RETURN_IF_ERROR(m.domain->jobs().Start());
+  auto rt = AcquisitionRuntime::Start(m.config, *m.domain, &m.metrics);
+  if (!rt.ok()) {
+    m.domain->jobs().Stop();
+    return rt.status();
+  }
+  m.fep_port = (*rt)->port();
+  if (on_listening) on_listening((*rt)->port());
+  std::thread signal_watcher;
+  if (handle_signals) {
+    signal_watcher = std::thread([this, signals] {
+      int sig = 0;
+      if (sigwait(&signals, &sig) == 0 && (sig == SIGINT || sig == SIGTERM)) {
+        spdlog::info("signal {}: stopping", sig);
+        Stop();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(m.server_mu);
+    m.stop_cv.wait(lock, [&m] { return m.stop_requested; });
+  }
+  (*rt)->Stop();
+  m.fep_port = 0;
+  m.domain->jobs().Stop();
+  if (signal_watcher.joinable()) {
+    // Wake the watcher if it is still waiting (stopped through Stop(), not a signal).
+    pthread_kill(signal_watcher.native_handle(), SIGTERM);
+    signal_watcher.join();
+  }
+  spdlog::info("gridmis front end stopped");
+  return Status::Ok();
 }
 
 }  // namespace gridmis::app

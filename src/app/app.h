@@ -53,8 +53,15 @@ class App {
   // down gracefully. `on_listening` is called with the bound port once accepting.
   Status Serve(bool handle_signals,
                const std::function<void(uint16_t port)>& on_listening = nullptr);
-  // Starts a graceful shutdown of Serve(); safe from any thread.
+  // Starts a graceful shutdown of Serve() or ServeFrontEnd(); safe from any thread.
   void Stop();
+  // `gridmis fep`: the terminal front end with ingestion, collection jobs and the command
+  // dispatcher, without the HTTP server, until Stop() or SIGINT/SIGTERM (when handle_signals).
+  // `on_listening` gets the front end's port.
+  Status ServeFrontEnd(bool handle_signals,
+                       const std::function<void(uint16_t port)>& on_listening = nullptr);
+  // The port the terminal front end listens on while Serve/ServeFrontEnd runs (0: none).
+  uint16_t front_end_port() const;
 
  private:
   App();

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -27,7 +28,13 @@ class MeteringService;
 }
 namespace acquisition {
 class TerminalService;
+class CommandService;
+class CollectionService;
+class Ingestor;
+namespace vee {
+class VeeService;
 }
+}  // namespace acquisition
 namespace rating {
 class TariffCatalogue;
 }
@@ -51,11 +58,13 @@ namespace app {
 class Domain {
  public:
   // `tariffs`: the province's tariff catalogue (App::Create loads it from config.billing_*).
+  // `config`: the payment link of bills' QR codes ([billing] payment_url_prefix) and the
+  // command options ([acquisition] command_password, command_expiry_minutes, ...).
   static Result<std::unique_ptr<Domain>> Create(
       store::Database& db, const Clock& clock, org::OrgService& org, http::Router& router,
       std::shared_ptr<const rating::TariffCatalogue> tariffs,
-      const TimeZone* time_zone = nullptr,   // business dates; nullptr: Asia/Shanghai
-      std::string payment_url_prefix = "");  // bills' QR code link; "": the default
+      const TimeZone* time_zone = nullptr,  // business dates; nullptr: Asia/Shanghai
+      const Config* config = nullptr);      // nullptr: the defaults
   ~Domain();
 
   grid::GridService& grid();
@@ -75,6 +84,16 @@ class Domain {
   accounts::AccountsService& accounts();
   accounts::ChannelService& channels();
   accounts::PrepaidService& prepaid();
+  // Commands to terminals (the dispatcher runs once a front end is attached), on-demand reads.
+  acquisition::CommandService& commands();
+  // The front end's listener (ingestion), collection (jobs, tasks, statistics) and VEE.
+  acquisition::Ingestor& ingestor();
+  acquisition::CollectionService& collection();
+  acquisition::vee::VeeService& vee();
+  // What the services were built with.
+  store::Database& db();
+  const Clock& clock() const;
+  const TimeZone& time_zone() const;
 
  private:
   Domain();

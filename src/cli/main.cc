@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +20,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
+#include "acquisition/collection.h"
+#include "acquisition/simulator/registry_fleet.h"
+#include "acquisition/simulator/simulator.h"
 #include "app/app.h"
 #include "app/domain.h"
 #include "app/migrations.h"
@@ -46,12 +51,19 @@ struct CommonFlags {
   std::string config_path;
   std::string db_url;
   std::string listen;
+  std::string fep_listen;
+  bool no_fep = false;
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags* f, bool server) {
   cmd->add_option("--config", f->config_path, "TOML configuration file");
   cmd->add_option("--db", f->db_url, "database URL: sqlite://PATH or postgresql://...");
-  if (server) cmd->add_option("--listen", f->listen, "HOST:PORT to serve on");
+  if (server) {
+    cmd->add_option("--listen", f->listen, "HOST:PORT to serve on");
+    cmd->add_option("--fep-listen", f->fep_listen,
+                    "HOST:PORT the terminal front end listens on (Q/GDW 1376.1)");
+    cmd->add_flag("--no-fep", f->no_fep, "do not run the terminal front end");
+  }
 }
 
 Result<Config> LoadWithFlags(const CommonFlags& f) {
@@ -60,6 +72,8 @@ Result<Config> LoadWithFlags(const CommonFlags& f) {
   ASSIGN_OR_RETURN(Config c, LoadConfig(path));
   if (!f.db_url.empty()) c.database_url = f.db_url;
   if (!f.listen.empty()) c.listen = f.listen;
+  if (!f.fep_listen.empty()) c.fep_listen = f.fep_listen;
+  if (f.no_fep) c.fep_enabled = false;
   RETURN_IF_ERROR(ValidateConfig(c));
   InitLogging(c.log_level);
   return c;
@@ -110,6 +124,15 @@ int CmdServe(const CommonFlags& f) {
   auto app = app::App::Create(*config);
   if (!app.ok()) return Fail(app.status());
   Status s = (*app)->Serve(true);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int CmdFep(const CommonFlags& f) {
+  auto config = LoadWithFlags(f);
+  if (!config.ok()) return Fail(config.status());
+  auto app = app::App::Create(*config);
+  if (!app.ok()) return Fail(app.status());
+  Status s = (*app)->ServeFrontEnd(true);
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -200,7 +223,63 @@ struct DemoFlags {
   // unless asked for.
   bool history = false;
   bool no_history = false;
+  bool no_simulate = false;  // no simulated terminals against the demo's front end
 };
+
+// The demo's simulated terminals and the thread that starts the first collection.
+struct DemoFleet {
+  std::unique_ptr<acquisition::simulator::Fleet> fleet;
+  std::thread collector;
+  std::atomic<bool> stop{false};
+  ~DemoFleet() {
+    stop = true;
+    if (collector.joinable()) collector.join();
+    if (fleet) fleet->Stop();
+  }
+};
+
+// Starts a simulated fleet of the registry's terminals against the app's front end (each meter
+// continuing from its last read), and, once they are logged in, collects the last week's daily
+// frozen registers and yesterday's curves (jobs, in the background).
+Status StartDemoFleet(app::App& app, uint64_t seed, DemoFleet* demo) {
+  namespace sim = acquisition::simulator;
+  ASSIGN_OR_RETURN(std::vector<sim::SimTerminal> terminals, sim::LoadRegistryFleet(app.db(), seed));
+  if (terminals.empty()) return Status::Ok();
+  sim::FleetOptions o;
+  o.host = "127.0.0.1";
+  o.port = app.front_end_port();
+  o.terminals = std::move(terminals);
+  o.seed = seed;
+  o.time_zone = &app.time_zone();
+  o.faults.missing_data = 0.002;  // a few EEH values, as real terminals have
+  o.faults.offline_fraction = 0.01;
+  size_t expected = o.terminals.size() * 9 / 10;
+  demo->fleet = std::make_unique<sim::Fleet>(std::move(o), app.clock());
+  RETURN_IF_ERROR(demo->fleet->Start());
+  // Collect once most terminals are in (the scheduler takes over from tomorrow).
+  demo->collector = std::thread([&app, expected, demo] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!demo->stop && demo->fleet->Stats().logged_in < expected &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (demo->stop) return;
+    org::Actor sys = org::Actor::System("demo");
+    Date yesterday = app.time_zone().LocalDate(app.clock().NowMicros()).AddDays(-1);
+    acquisition::CollectionRequest daily;
+    daily.kind = "daily_frozen";
+    daily.day = yesterday;
+    daily.catch_up_days = 7;
+    acquisition::CollectionRequest curve;
+    curve.kind = "curve";
+    curve.day = yesterday;
+    for (const auto& req : {daily, curve}) {
+      auto job = app.domain().collection().StartCollection(sys, req);
+      if (!job.ok()) spdlog::warn("demo collection not started: {}", job.status().ToString());
+    }
+  });
+  return Status::Ok();
+}
 
 int CmdDemo(CommonFlags f, const DemoFlags& d) {
   auto config = LoadWithFlags(f);
@@ -259,8 +338,18 @@ int CmdDemo(CommonFlags f, const DemoFlags& d) {
   if (d.no_serve) return 0;
   auto app = app::App::Create(*config);
   if (!app.ok()) return Fail(app.status());
+  // The demo's terminals, simulated in this process against its own front end, so that the
+  // acquisition pages have live terminals, frames, collected registers and curves.
+  DemoFleet fleet;
+  const bool simulate = config->fep_enabled && !d.no_simulate;
   Status s = (*app)->Serve(true, [&](uint16_t port) {
     std::string host = config->listen.substr(0, config->listen.rfind(':'));
+    if (simulate) {
+      Status sim = StartDemoFleet(**app, d.seed, &fleet);
+      if (!sim.ok()) {
+        std::fprintf(stderr, "gridmis demo: no simulated terminals: %s\n", sim.ToString().c_str());
+      }
+    }
     std::printf(
         "\ngridmis demo is serving at http://%s:%u/  (log in as 'manager' with password "
         "'%s'; all demo logins are in README.md)\nPress Ctrl-C to stop.\n",
@@ -434,6 +523,13 @@ int main(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "Serve the HTTP API and web console");
   AddCommon(serve, &common, true);
 
+  auto* fep = cli.add_subcommand(
+      "fep", "Run the terminal front end alone (ingestion, collection jobs, commands; no HTTP)");
+  fep->add_option("--config", common.config_path, "TOML configuration file");
+  fep->add_option("--db", common.db_url, "database URL: sqlite://PATH or postgresql://...");
+  fep->add_option("--fep-listen", common.fep_listen,
+                  "HOST:PORT the terminal front end listens on (Q/GDW 1376.1)");
+
   auto* migrate = cli.add_subcommand("migrate", "Create or upgrade the database schema");
   AddCommon(migrate, &common, false);
   bool status_only = false;
@@ -466,6 +562,9 @@ int main(int argc, char** argv) {
                      "build the reads, bills and payments of the last months (default: up to "
                      "200,000 customers)");
   demo_cmd->add_flag("--no-history", df.no_history, "only the base utility, no business history");
+  demo_cmd->add_flag("--no-simulate", df.no_simulate,
+                     "no simulated terminals (by default the demo's terminals are simulated "
+                     "against its front end and the last week is collected)");
 
   auto* bill = cli.add_subcommand("bill", "Bills: trial calculation, bill runs");
   bill->require_subcommand(1);
@@ -503,6 +602,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
   if (serve->parsed()) return CmdServe(common);
+  if (fep->parsed()) return CmdFep(common);
   if (migrate->parsed()) return CmdMigrate(common, status_only);
   if (user_create->parsed()) return CmdUserCreate(common, uf);
   if (demo_cmd->parsed()) return CmdDemo(common, df);

@@ -449,9 +449,9 @@ void Shuffle(Rng& rng, std::vector<T>& v) {
 bool IsTown(SV s) { return s.ends_with("镇") || s.ends_with("乡") || s.ends_with("苏木"); }
 
 constexpr std::pair<SV, SV> kBusinessRoles[] = {
-    {"manager", "manager"},       {"clerk", "counter_clerk"}, {"reader", "meter_reader"},
-    {"billing", "billing_clerk"}, {"inspector", "inspector"}, {"analyst", "analyst"},
-    {"finance", "finance_clerk"}};
+    {"manager", "manager"},       {"clerk", "counter_clerk"},       {"reader", "meter_reader"},
+    {"billing", "billing_clerk"}, {"inspector", "inspector"},       {"analyst", "analyst"},
+    {"finance", "finance_clerk"}, {"caiji", "acquisition_operator"}};
 
 constexpr int64_t kLargeIndustryKva[] = {315, 400, 500, 630, 800, 1000, 1250, 1600, 2000};
 constexpr int kLargeIndustryKvaWeights[] = {6, 8, 10, 14, 14, 14, 12, 12, 10};
@@ -1507,8 +1507,7 @@ std::string FormatSummary(const DemoSummary& s) {
   if (!counties.empty()) {
     out +=
         "  county branches: manager_X, clerk_X, reader_X, billing_X, inspector_X, analyst_X, "
-        "finance_X "
-        "for X in " +
+        "finance_X, caiji_X for X in " +
         join(counties) + "\n";
   }
   if (!stations.empty()) out += "  supply stations (meter readers): " + join(stations) + "\n";

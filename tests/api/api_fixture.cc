@@ -19,6 +19,8 @@ void ApiTest::SetUp() {
   c.listen = "127.0.0.1:0";
   c.log_level = "warn";
   c.db_workers = 4;
+  c.fep_listen = "127.0.0.1:0";
+  Configure(c);
   app::AppOptions o;
   o.clock = &clock_;
   o.hash_strength = org::HashStrength::kMinimum;

@@ -29,6 +29,10 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Adjusts the server's configuration before it starts. By default the terminal front end is
+  // off (no port, no scheduler); a test of the front end's routes turns it on (port 0: a free
+  // one, see app_->front_end_port()).
+  virtual void Configure(Config& c) { c.fep_enabled = false; }
 
   // A client logged in as `username` (kPassword); fails the test if login fails.
   std::unique_ptr<HttpClient> LoginAs(const std::string& username);

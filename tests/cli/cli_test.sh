@@ -46,7 +46,7 @@ check "an unknown config key is named" bash -c \
   "! '$bin' migrate --config '$dir/bad.toml' 2>'$dir/err' && grep -q \"unknown key 'databse_url'\" '$dir/err'"
 
 # serve on a free port, log in, stop with SIGTERM
-"$bin" serve --db "$db" --listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
+"$bin" serve --db "$db" --listen 127.0.0.1:0 --fep-listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
 server=$!
 port=""
 for _ in $(seq 1 100); do
@@ -55,6 +55,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 check "serve listens on the requested address" test -n "$port"
+check "serve runs the terminal front end" grep -q "terminal front end listening on 127.0.0.1:" "$dir/serve.log"
 check "health answers" bash -c "curl -sf http://127.0.0.1:$port/api/v1/health | grep -q '\"status\":\"ok\"'"
 check "the bootstrapped administrator logs in" bash -c \
   "curl -sf -H 'Content-Type: application/json' -d '{\"username\":\"root\",\"password\":\"Adm1n!Passw0rd\"}' http://127.0.0.1:$port/api/v1/auth/login | grep -q '\"username\":\"root\"'"
@@ -69,6 +70,28 @@ check "demo --no-serve builds a small utility" bash -c \
   "'$bin' demo --db 'sqlite://$dir/demo.db' --customers 300 --no-serve | grep -q '300 customers'"
 check "demo on a built database reuses it" bash -c \
   "'$bin' demo --db 'sqlite://$dir/demo.db' --no-serve | grep -q 'already holds a demo utility'"
+
+# the front end alone, with a simulated fleet of the demo's terminals logging in to it
+"$bin" fep --db "sqlite://$dir/demo.db" --fep-listen 127.0.0.1:0 >"$dir/fep.log" 2>&1 &
+server=$!
+fport=""
+for _ in $(seq 1 100); do
+  fport=$(sed -n 's/.*terminal front end listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/fep.log" | head -1)
+  [ -n "$fport" ] && break
+  sleep 0.1
+done
+check "fep listens on the requested address" test -n "$fport"
+"$bin" simulate --fep "127.0.0.1:$fport" --db "sqlite://$dir/demo.db" --duration 3 \
+  >"$dir/sim.log" 2>&1 || true
+check "the demo's terminals log in to the front end" \
+  bash -c "sqlite3 '$dir/demo.db' \"SELECT COUNT(*) FROM terminal_status WHERE login_at_us IS NOT NULL\" | grep -qv '^0$'"
+kill -TERM "$server"
+rc=0
+wait "$server" || rc=$?
+server=""
+check "fep stops cleanly on SIGTERM" test "$rc" -eq 0
+check "fep shutdown is logged" grep -q "gridmis front end stopped" "$dir/fep.log"
+
 check "openapi prints the document" bash -c "'$bin' openapi | grep -q '\"/api/v1/customers/{id}\"'"
 check "version" bash -c "'$bin' version | grep -q '^gridmis '"
 

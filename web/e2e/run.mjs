@@ -786,6 +786,307 @@ test('logout ends the session and returns to the login page', async (ctx) => {
 })
 
 // ---------------------------------------------------------------------------------------------
+// Acquisition (issue 5): a simulated fleet of the demo's own terminals logs in to the front end
+// of the server under test; the console then shows them online, their communication log, an
+// on-demand read, a collection task run and its success rates, commands confirmed by the
+// terminals, a meter's curve, and the VEE findings of meters whose curve disagrees with their
+// registers.
+
+// `gridmis serve` runs its terminal front end by default on 127.0.0.1:9001, which another server
+// on a shared machine may hold: the server started above gets a free port instead.
+const FEP_LISTEN = process.env.GRIDMIS_FEP_LISTEN || `127.0.0.1:${await freePort()}`
+if (!process.env.E2E_BASE_URL) process.env.GRIDMIS_FEP_LISTEN = FEP_LISTEN
+
+const gridmisBin = () => resolve(webDir, process.env.GRIDMIS_BIN ?? '../build/src/cli/gridmis')
+/** The day `n` days from today in the server's business time zone (its /health says which). */
+let serverZone = null
+async function dayOffset(ctx, n) {
+  serverZone ??= (await (await fetch(`${ctx.base}/api/v1/health`)).json()).time_zone
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: serverZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date())
+  const d = new Date(`${today}T00:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + n)
+  return d.toISOString().slice(0, 10)
+}
+
+/**
+ * Starts `gridmis simulate` for the demo's installed terminals. It reads them from a demo built
+ * again with the same seed and size in a folder of its own (the same terminals, addresses and
+ * meters as the server's database, which this script does not share). `seed` drives the meters'
+ * registers; 10 % of the terminals stay offline.
+ */
+async function startFleet(ctx, seed) {
+  const acq = (ctx.acq ??= {})
+  if (!acq.db) {
+    acq.dir = mkdtempSync(join(tmpdir(), 'gridmis-e2e-fleet-'))
+    acq.db = `sqlite://${join(acq.dir, 'demo.db')}`
+    const demo = spawnSync(gridmisBin(), ['demo', '--no-serve', '--no-history', '--customers', process.env.E2E_CUSTOMERS ?? '2000', '--db', acq.db], { encoding: 'utf8', timeout: 300000 })
+    check(demo.status === 0, `the fleet's demo copy: ${demo.stderr || demo.stdout}`)
+  }
+  stopFleet(ctx)
+  const args = ['simulate', '--db', acq.db, '--fep', FEP_LISTEN, '--seed', String(seed), '--heartbeat', '5', '--offline', '0.1', '--progress', '3600']
+  acq.sim = spawn(gridmisBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  acq.simErr = ''
+  acq.sim.stderr.on('data', (d) => (acq.simErr = (acq.simErr + d).slice(-2000)))
+  process.once('exit', () => acq.sim?.kill('SIGKILL'))
+}
+
+function stopFleet(ctx) {
+  const sim = ctx.acq?.sim
+  if (sim && sim.exitCode === null) sim.kill('SIGTERM')
+  if (ctx.acq) ctx.acq.sim = null
+}
+
+/** Polls `fn` until it returns a truthy value (or throws the last check after `ms`). */
+async function until(fn, ms, what) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+/** Runs a collection through the API and waits for its job to finish. */
+async function collect(ctx, body) {
+  const job = await api(ctx.base, 'manager', 'POST', '/api/v1/acquisition/collections', body)
+  return until(async () => {
+    const j = await api(ctx.base, 'manager', 'GET', `/api/v1/jobs/${job.id}`)
+    return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null
+  }, 60000, `collection ${JSON.stringify(body)}`)
+}
+
+/** Picks an option of an Element Plus select (the visible dropdown's item with this text). */
+async function pickOption(page, select, text, typed) {
+  await page.locator(select).click()
+  if (typed) await page.keyboard.type(typed)
+  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
+}
+
+const needsLocalServer = (ctx) => {
+  if (process.env.E2E_BASE_URL && !process.env.GRIDMIS_FEP_LISTEN) {
+    log('#   skipped: the simulated fleet needs the server this script starts (or GRIDMIS_FEP_LISTEN of yours)')
+    return true
+  }
+  return false
+}
+
+test('acquisition: a simulated fleet comes online; the online counts, states and an Excel export', async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  await startFleet(ctx, 1)
+  const summary = await until(async () => {
+    const s = await api(ctx.base, 'manager', 'GET', '/api/v1/acquisition/terminal-states/summary')
+    return s.online >= Math.floor(s.total * 0.8) ? s : null
+  }, 30000, `terminals online (simulator: ${ctx.acq.simErr})`)
+  const page = await newPage(ctx)
+  ctx.acqPage = page
+  await login(ctx, page, 'manager')
+  await clickMenu(page, '/acquisition/terminals')
+  await page.waitForURL(/\/acquisition\/terminals/)
+  const online = page.locator('[data-stat=online] .value')
+  await online.waitFor()
+  check(Number((await online.innerText()).replace(/,/g, '')) === summary.online, `online count ${await online.innerText()} vs ${summary.online}`)
+  await page.locator('[data-test=terminal-states] [data-online=online]').first().waitFor()
+  await shot(ctx, page, '40-acq-terminals')
+  // offline: the terminals of the fleet that stay away (never seen by the front end)
+  await page.locator('[data-stat=offline]').click()
+  await page.waitForURL(/online=false/)
+  await page.locator('[data-test=terminal-states] [data-online=never], [data-test=terminal-states] [data-online=offline]').first().waitFor()
+  check((await page.locator('[data-test=terminal-states] [data-online=online]').count()) === 0, 'only offline terminals listed')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=terminal-states-export]').click()])
+  check(/^终端在线_\d{8}-\d{4}\.xlsx$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`)
+  await page.locator('.el-message--success', { hasText: '已导出' }).waitFor()
+})
+
+test("acquisition: a terminal's communication log shows frames in hex beside their meaning; an on-demand read", async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  const page = ctx.acqPage
+  const list = await api(ctx.base, 'manager', 'GET', '/api/v1/acquisition/terminal-states?kind=public_transformer&online=true&page_size=50')
+  const terminal = list.items.find((t) => t.meter_count > 0)
+  check(terminal, 'an online concentrator with meters')
+  ctx.acq.terminal = terminal
+  await page.goto(`${ctx.base}/acquisition/terminals/${terminal.terminal_id}`)
+  await page.locator('[data-test=terminal-head]', { hasText: terminal.address }).waitFor()
+  const log = page.locator('[data-test=comm-log]')
+  await log.locator('tbody tr').first().waitFor()
+  const text = await log.innerText()
+  check(/登录|心跳/.test(text) && text.includes('AFN02'), `login or heartbeat frames: ${text.slice(0, 200)}`)
+  check(text.includes('↑') && text.includes('↓'), 'both directions')
+  // open the newest frame: its hex beside the decoded tree
+  await log.locator('.el-table__expand-icon').first().click()
+  const detail = log.locator('[data-test=frame-detail]').first()
+  await detail.waitFor()
+  check(/^68 /.test((await detail.locator('[data-test=frame-hex] .bytes').innerText()).trim()), 'the hex starts with 68')
+  check((await detail.locator('[data-test=json-tree]').innerText()).includes('afn'), 'the decoded frame')
+  await shot(ctx, page, '41-acq-comm-log')
+  // auto refresh brings the next heartbeats (every 5 s) without a reload
+  const before = await log.locator('tbody tr.el-table__row').count()
+  await page.locator('[data-test=log-auto]').click()
+  await until(async () => (await log.locator('tbody tr.el-table__row').count()) > before, 20000, 'new frames by auto refresh')
+  await page.locator('[data-test=log-auto]').click()
+  // on-demand read (召测) of the first meter
+  await page.locator('.el-tabs__item', { hasText: '电能表' }).click()
+  await page.locator('[data-test=terminal-meters] [data-test=meter-read-now]').first().click()
+  await page.locator('[data-test=read-run]').click()
+  const values = page.locator('[data-test=read-values]')
+  await values.locator('tbody tr').first().waitFor({ timeout: 30000 })
+  const read = await values.innerText()
+  check(read.includes('正向有功 总') && /\d+\.\d{2,4}/.test(read), `values read: ${read.slice(0, 200)}`)
+  check((await page.locator('.el-dialog [data-test=frame-table] tbody tr.el-table__row').count()) >= 2, 'the request and reply frames')
+  await shot(ctx, page, '42-acq-read-now')
+  await page.keyboard.press('Escape')
+})
+
+test('acquisition dashboard: a task run now and followed to the end; success rates by day, department and kind; the failures of the day', async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  const page = ctx.acqPage
+  const task = await api(ctx.base, 'manager', 'POST', '/api/v1/acquisition/collection-tasks', { name: `e2e 日冻结 ${Date.now() % 100000}`, kind: 'daily_frozen', catch_up_days: 3, enabled: false })
+  await clickMenu(page, '/acquisition/dashboard')
+  const row = page.locator('[data-test=dash-tasks] tbody tr', { hasText: task.name })
+  await row.waitFor()
+  await row.locator('[data-test=task-run]').click()
+  await row.locator('[data-test=job-progress][data-status=succeeded]').waitFor({ timeout: 90000 })
+  const yesterday = await dayOffset(ctx, -1)
+  const stats = await api(ctx.base, 'manager', 'GET', `/api/v1/acquisition/statistics?from=${yesterday}&to=${yesterday}&group_by=department`)
+  const top = stats.items[0]
+  check(top && top.expected_points > 0 && top.rate_percent !== null, `statistics of ${yesterday}: ${JSON.stringify(top)}`)
+  await page.locator('[data-test=dash-overall] [data-test=rate]').waitFor()
+  check((await page.locator('[data-test=dash-by-dept] tbody tr').count()) >= 2, 'rates by department')
+  check((await page.locator('[data-test=dash-by-kind] tbody tr').count()) >= 3, 'rates by kind')
+  check((await page.locator('[data-test=dash-day-chart] canvas').count()) === 1, 'the chart by day')
+  // the terminals that stayed away failed; the list of the day says which and why
+  const failures = await api(ctx.base, 'manager', 'GET', `/api/v1/acquisition/failures?day=${yesterday}`)
+  check(failures.total > 0, 'offline terminals failed')
+  const shown = page.locator('[data-test=dash-failures] tbody tr')
+  await shown.first().waitFor()
+  check((await shown.count()) === Math.min(20, failures.total), `failures shown ${await shown.count()} of ${failures.total}`)
+  check(top.rate_percent !== '100.00' && (await page.locator('[data-test=dash-by-dept] [data-level=poor], [data-test=dash-by-dept] [data-level=fair]').count()) > 0, 'a rate below the target is coloured')
+  const fe = page.locator('[data-test=front-end-stats] [data-stat=terminals_online] .gm-mono')
+  check(Number((await fe.innerText()).replace(/,/g, '')) > 0, 'the front end counts terminals online')
+  await shot(ctx, page, '43-acq-dashboard')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=failures-export]').click()])
+  check(download.suggestedFilename().endsWith('.xlsx'), `failures file ${download.suggestedFilename()}`)
+})
+
+test('command console: a time sync confirmed by the terminal with its frames; a remote trip is confirmed by typing the address again', async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  const page = ctx.acqPage
+  const { terminal } = ctx.acq
+  await clickMenu(page, '/acquisition/commands')
+  await page.waitForURL(/\/acquisition\/commands/)
+  await page.locator('[data-test=cmd-issue]').click()
+  const dialog = page.locator('.el-dialog', { has: page.locator('[data-test=command-form]') })
+  await dialog.waitFor()
+  await pickOption(page, '.el-dialog [data-test=terminal-select]', terminal.address, terminal.address)
+  await dialog.locator('[data-test=command-submit]').click()
+  await page.locator('.el-message--success', { hasText: '已进入发送队列' }).waitFor()
+  const table = page.locator('[data-test=commands-table]')
+  const row = table.locator('tbody tr.el-table__row', { hasText: terminal.address }).first()
+  await row.locator('[data-test=cmd-status-tag][data-status=confirmed]').waitFor({ timeout: 30000 })
+  await row.locator('.el-table__expand-icon').click()
+  const frames = table.locator('[data-test=frame-table]').first()
+  await frames.locator('tbody tr.el-table__row').nth(1).waitFor()
+  const ft = await frames.innerText()
+  check(ft.includes('AFN05') && ft.includes('AFN00'), `request and answer frames: ${ft.slice(0, 200)}`)
+  await shot(ctx, page, '44-acq-commands')
+  // a remote trip of a special transformer terminal: asked again before it is sent
+  const special = (await api(ctx.base, 'manager', 'GET', '/api/v1/acquisition/terminal-states?kind=special_transformer&online=true&page_size=1')).items[0]
+  check(special, 'an online special transformer terminal')
+  await page.locator('[data-test=cmd-issue]').click()
+  await dialog.waitFor()
+  await pickOption(page, '.el-dialog [data-test=terminal-select]', special.address, special.address)
+  await pickOption(page, '.el-dialog [data-test=command-kind]', '遥控跳闸')
+  await dialog.locator('[data-test=command-submit]').click()
+  const confirmBox = page.locator('[data-test=trip-confirm]')
+  await confirmBox.waitFor()
+  const send = page.locator('[data-test=trip-confirm-send]')
+  check(await send.isDisabled(), 'nothing sent before the address is typed')
+  await page.locator('input[name=confirm-target]').fill(special.address)
+  await send.click()
+  await page.locator('.el-message--success', { hasText: '遥控跳闸' }).waitFor()
+  const trip = table.locator('tbody tr.el-table__row', { hasText: special.address }).first()
+  await trip.locator('[data-test=cmd-status-tag][data-status=confirmed]').waitFor({ timeout: 30000 })
+  const issued = await api(ctx.base, 'manager', 'GET', `/api/v1/terminal-commands?terminal_id=${special.terminal_id}&kind=trip`)
+  check(issued.items[0]?.status === 'confirmed' && issued.items[0].issued_by_name === 'manager', `the trip: ${JSON.stringify(issued.items[0]?.status)}`)
+})
+
+test("load curve: a point's 96 values as a chart, its daily frozen registers and the day's use", async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  const page = ctx.acqPage
+  const yesterday = await dayOffset(ctx, -1)
+  const job = await collect(ctx, { kind: 'curve', day: yesterday })
+  check(job.status === 'succeeded', `curve collection ${job.status} ${job.error}`)
+  const t = await api(ctx.base, 'manager', 'GET', `/api/v1/terminals/${ctx.acq.terminal.terminal_id}`)
+  const meter = await api(ctx.base, 'manager', 'GET', `/api/v1/meters/${t.meters[0].meter_id}`)
+  const point = meter.installed_point_id
+  ctx.acq.point = point
+  await page.goto(`${ctx.base}/acquisition/curves?point=${point}&day=${yesterday}`)
+  const chart = page.locator('[data-test=curve-chart][data-points="96"]')
+  await chart.locator('canvas').waitFor()
+  const total = (await chart.locator('[data-test=curve-total]').innerText()).replace(/,/g, '')
+  const rows = page.locator('[data-test=frozen-table] tbody tr')
+  await rows.first().waitFor()
+  check((await rows.count()) >= 2, 'daily frozen rows')
+  // the simulator's curve and registers agree: the day's curve adds up to the day's use
+  const frozen = await api(ctx.base, 'manager', 'GET', `/api/v1/acquisition/metering-points/${point}/daily-frozen?from=${yesterday}&to=${await dayOffset(ctx, 0)}`)
+  const [a, b] = frozen.items
+  check(a && b && a.day === yesterday, `rows of ${yesterday} and the next day: ${JSON.stringify(frozen.items.map((r) => r.day))}`)
+  const useText = (await page.locator('[data-test=frozen-table] tbody tr', { hasText: yesterday }).innerText()).split('\t').map((s) => s.trim())
+  check(useText.some((c) => c.replace(/,/g, '').replace(/0+$/, '').replace(/\.$/, '') === total.replace(/0+$/, '').replace(/\.$/, '')), `use of ${yesterday} ${useText.join('|')} vs curve total ${total}`)
+  await shot(ctx, page, '45-acq-curve')
+  await page.locator('.el-radio-button', { hasText: '折线' }).click()
+  await page.waitForURL(/mode=line/)
+  await chart.locator('canvas').waitFor()
+})
+
+test('VEE review: curves that disagree with their registers are flagged; accept one, dismiss one with a note', async (ctx) => {
+  if (needsLocalServer(ctx)) return
+  const page = ctx.acqPage
+  // the same meters with other registers: their curves of the day before no longer add up to
+  // the registers collected from the first fleet (curve_sum)
+  const before = await api(ctx.base, 'manager', 'GET', '/api/v1/acquisition/front-end')
+  await startFleet(ctx, 2)
+  const day = await dayOffset(ctx, -2)
+  await until(async () => (await api(ctx.base, 'manager', 'GET', '/api/v1/acquisition/front-end')).logins >= before.logins + Math.floor(before.terminals_online * 0.9), 30000, 'the second fleet logged in')
+  const job = await collect(ctx, { kind: 'curve', day })
+  check(job.status === 'succeeded', `curve collection ${job.status} ${job.error}`)
+  const open = await api(ctx.base, 'manager', 'GET', `/api/v1/vee/issues?rule=curve_sum&status=open&from=${day}&to=${day}`)
+  check(open.total >= 2, `curve_sum findings: ${open.total}`)
+  await clickMenu(page, '/acquisition/vee')
+  await pickOption(page, '[data-test=vee-rule]', '曲线与示数差不符')
+  await page.waitForURL(/rule=curve_sum/)
+  const table = page.locator('[data-test=vee-table]')
+  await table.locator('tbody tr.el-table__row').first().waitFor()
+  const first = table.locator('tbody tr.el-table__row').first()
+  const code = (await first.locator('td').nth(1).innerText()).trim()
+  await first.locator('td').nth(3).click()
+  const drawer = page.locator('[data-test=vee-detail]')
+  await drawer.locator('[data-test=vee-days] tbody tr').first().waitFor()
+  await drawer.locator('[data-test=curve-chart] canvas').waitFor()
+  await shot(ctx, page, '46-acq-vee')
+  await drawer.locator('textarea[name=vee-note]').fill('现场核实：曲线为换表前数据')
+  await drawer.locator('[data-test=vee-accept]').click()
+  await page.locator('.el-message--success', { hasText: '已确认' }).waitFor()
+  await drawer.locator('[data-test=vee-detail-status]', { hasText: '确认无误' }).waitFor()
+  await page.keyboard.press('Escape')
+  await table.locator('tbody tr.el-table__row', { hasText: code }).first().waitFor({ state: 'detached' })
+  // the next one dismissed: the note is required
+  const second = table.locator('tbody tr.el-table__row').first()
+  await second.locator('td').nth(3).click()
+  await drawer.locator('[data-test=vee-dismiss]').waitFor()
+  await drawer.locator('[data-test=vee-dismiss]').click()
+  await drawer.locator('.el-form-item__error', { hasText: '需要填写原因' }).waitFor()
+  await drawer.locator('textarea[name=vee-note]').fill('模拟器换了种子，非真实异常')
+  await drawer.locator('[data-test=vee-dismiss]').click()
+  await page.locator('.el-message--success', { hasText: '误报' }).waitFor()
+  const after = await api(ctx.base, 'manager', 'GET', `/api/v1/vee/issues?rule=curve_sum&status=dismissed&from=${day}&to=${day}`)
+  check(after.items.some((i) => i.note === '模拟器换了种子，非真实异常' && i.resolved_by_name), `dismissed with the note: ${JSON.stringify(after.items[0])}`)
+  await page.context().close()
+  stopFleet(ctx)
+  rmSync(ctx.acq.dir, { recursive: true, force: true })
+})
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const only = process.env.E2E_ONLY

@@ -18,6 +18,18 @@ export const MENU: MenuItem[] = [
   { path: '/grid', label: 'menu.grid', icon: 'Share', permission: 'grid.read' },
   { path: '/terminals', label: 'menu.terminals', icon: 'Cpu', permission: 'terminal.read' },
   {
+    path: '/acquisition',
+    label: 'menu.acquisition',
+    icon: 'Connection',
+    children: [
+      { path: '/acquisition/dashboard', label: 'menu.acqDashboard', icon: 'DataLine', permission: 'acquisition.read' },
+      { path: '/acquisition/terminals', label: 'menu.acqTerminals', icon: 'Monitor', permission: 'acquisition.read' },
+      { path: '/acquisition/commands', label: 'menu.acqCommands', icon: 'Promotion', permission: 'acquisition.read' },
+      { path: '/acquisition/curves', label: 'menu.acqCurves', icon: 'TrendCharts', permission: 'acquisition.read' },
+      { path: '/acquisition/vee', label: 'menu.acqVee', icon: 'Finished', permission: 'acquisition.read' },
+    ],
+  },
+  {
     path: '/reading',
     label: 'menu.reading',
     icon: 'Notebook',

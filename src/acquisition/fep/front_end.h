@@ -46,13 +46,19 @@ struct FrontEndOptions {
   // Offline after this long without a frame (heartbeats are every 1..15 min on real terminals).
   std::chrono::milliseconds idle_timeout{20 * 60'000};
   std::chrono::milliseconds request_timeout{10'000};  // per attempt
-  int retries = 2;                                     // attempts = 1 + retries
-  double max_frames_per_second = 50;                   // token bucket per connection
+  int retries = 2;                                    // attempts = 1 + retries
+  double max_frames_per_second = 50;                  // token bucket per connection
   double burst_frames = 200;
   int max_bad_frames_in_a_row = 20;  // then the connection is closed
   size_t comm_log_frames = 50'000;   // frames kept for the communication log (a ring)
   bool tp_on_requests = false;       // add a Tp (PFC, send time, delay) to requests
   uint8_t tp_delay_minutes = 0;
+  // The zone of the Tp send time (terminals keep local time). Loaded by Start() only when
+  // tp_on_requests; an unknown name fails Start() with InvalidArgument.
+  std::string time_zone = "Asia/Shanghai";
+  // A refused login (unknown terminal) is answered with an AFN00 deny and the connection closed
+  // this long after, so that a misconfigured terminal does not reconnect in a tight loop.
+  std::chrono::milliseconds refuse_close_delay{1'000};
 };
 
 // What the front end tells the rest of the system. Called from I/O threads: implementations
@@ -79,10 +85,14 @@ struct RequestOptions {
 
 struct RequestResult {
   // OK: replies hold the answer (data frames of a multi-frame reply in order, or the AFN00
-  // confirm). FailedPrecondition: the terminal denied (AFN00 F2, replies hold the deny).
-  // Unavailable: not connected. DeadlineExceeded: no answer after every attempt. Cancelled:
-  // the front end stopped.
+  // confirm: F1 all confirmed, or F3 per unit — check its `confirm`). FailedPrecondition: the
+  // terminal denied (AFN00 F2, replies hold the deny). Unavailable: not connected, or the
+  // connection closed before the answer. DeadlineExceeded: no answer after every attempt.
+  // InvalidArgument: the request cannot be encoded. Cancelled (the front end stopped, or the
+  // request came after Stop): Unavailable "front end stopped" with `cancelled` set — the core
+  // has no Cancelled code.
   Status status;
+  bool cancelled = false;
   std::vector<gdw1376::Frame> replies;
   int attempts = 0;
   int64_t round_trip_us = 0;  // of the answered attempt
@@ -106,8 +116,8 @@ struct FrontEndStats {
   uint64_t refused_unknown = 0;  // logins from terminals not in the registry
   uint64_t frames_in = 0, frames_out = 0;
   uint64_t bytes_in = 0, bytes_out = 0;
-  uint64_t bad_frames = 0;       // malformed, over-long, bad checksum
-  uint64_t rate_limited = 0;     // frames dropped by the token bucket
+  uint64_t bad_frames = 0;    // malformed, over-long, bad checksum
+  uint64_t rate_limited = 0;  // frames dropped by the token bucket
   uint64_t requests = 0, request_timeouts = 0, request_retries = 0, denied = 0;
   uint64_t reports = 0;
 };
@@ -129,21 +139,29 @@ class FrontEnd {
   FrontEnd(const FrontEnd&) = delete;
   FrontEnd& operator=(const FrontEnd&) = delete;
 
-  // Binds and starts the I/O threads. Unavailable when the address is taken.
+  // Binds and starts the I/O threads. Unavailable when the address is taken; FailedPrecondition
+  // when started twice or after Stop. `listener` must outlive the front end.
   Status Start();
   uint16_t port() const;  // the bound port, after Start
   // Closes the listener and every connection (terminals go offline with "front end stopped"),
-  // fails queued requests with Cancelled, joins the threads. Idempotent, any thread.
+  // fails queued requests as cancelled (see RequestResult), joins the threads. Idempotent, any
+  // thread; from an I/O thread (a Listener callback) it does not wait: the destructor joins.
   void Stop();
 
-  // Sends `request` to the terminal and calls `done` exactly once (from an I/O thread). The
-  // front end sets the frame's A (the terminal's address, MSA = master_address), its SEQ number
-  // (the terminal's next PSEQ) and, when configured, the Tp; the caller fills AFN, groups, PW.
-  // Requests to one terminal go one at a time in submission order; to different terminals,
-  // concurrently. Thread-safe.
+  // Sends `request` to the terminal and calls `done` exactly once: from an I/O thread, or
+  // inline when the front end is stopped or was never started. The front end sets the frame's A
+  // (the terminal's address, MSA = master_address), C's DIR/PRM (and the function code when it
+  // is 0), its SEQ (FIR FIN, PSEQ = the terminal's next PFC mod 16, kept on retries) and, when
+  // configured, the Tp; the caller fills AFN, groups, PW and CON. Requests to one terminal go
+  // one at a time in submission order; to different terminals, concurrently. A reply matches
+  // when DIR=1 PRM=0, its RSEQ is the PSEQ (+1 per further frame of a multi-frame reply; the
+  // same PSEQ is accepted too) and its AFN is the request's or 00. Every frame of the answer
+  // must come within the time-out of the frame before. Requests queued on a connection that
+  // closes fail with Unavailable (they do not move to a new login). Thread-safe.
   void Request(TerminalKey k, gdw1376::Frame request, RequestOptions options,
                std::function<void(RequestResult)> done);
-  // Blocking form, for jobs, the CLI and tests. Never call it from an I/O thread.
+  // Blocking form, for jobs, the CLI and tests. From an I/O thread it would deadlock: there it
+  // returns FailedPrecondition at once.
   RequestResult RequestSync(TerminalKey k, gdw1376::Frame request, RequestOptions options = {});
 
   std::optional<TerminalState> State(TerminalKey k) const;

@@ -1,11 +1,13 @@
 // English. Same keys as zh-CN.ts (tests/i18n.spec.ts checks it).
 import type zhCN from './zh-CN'
 import m2c, { m2cEnum } from './m2c.en'
+import acq, { acqEnum } from './acq.en'
 
 type Messages<T> = { [K in keyof T]: T[K] extends string ? string : Messages<T[K]> }
 
 const en: Messages<typeof zhCN> = {
   ...m2c,
+  ...acq,
   app: {
     name: 'gridmis Marketing Information System',
     shortName: 'gridmis',
@@ -76,6 +78,12 @@ const en: Messages<typeof zhCN> = {
     prepaidAccounts: 'Prepaid accounts',
     prepaidControls: 'Control requests',
     jobs: 'Background jobs',
+    acquisition: 'Acquisition',
+    acqDashboard: 'Success rates',
+    acqTerminals: 'Terminals online',
+    acqCommands: 'Command console',
+    acqCurves: 'Load curves',
+    acqVee: 'Data validation',
   },
   layout: {
     changePassword: 'Change password',
@@ -378,6 +386,7 @@ const en: Messages<typeof zhCN> = {
   },
   enum: {
     ...m2cEnum,
+    ...acqEnum,
     category: {
       residential: 'Residential',
       commercial: 'Commercial',

@@ -71,10 +71,13 @@ export const m2cEnum = {
     rating: 'Rating',
     summary: 'Summary',
     issuing: 'Issuing',
+    collecting: 'Collecting',
   },
   jobKind: {
     bill_run: 'Bill run',
     bill_issue: 'Bill issue',
+    // acquisition.collect
+    acquisition: { collect: 'Data collection' },
   },
   readRule: {
     zero_use: 'Zero use',

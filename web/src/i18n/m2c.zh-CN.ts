@@ -72,10 +72,13 @@ export const m2cEnum = {
     rating: '计算电费',
     summary: '汇总',
     issuing: '发行账单',
+    collecting: '采集中',
   },
   jobKind: {
     bill_run: '电费计算',
     bill_issue: '账单发行',
+    // acquisition.collect (数据采集)
+    acquisition: { collect: '数据采集' },
   },
   readRule: {
     zero_use: '零电量',

@@ -2,9 +2,11 @@
 // same keys (tests/i18n.spec.ts checks it). vue-i18n syntax: {name} interpolates; avoid a bare
 // '@' or '|' (write {'@'} / {'|'}).
 import m2c, { m2cEnum } from './m2c.zh-CN'
+import acq, { acqEnum } from './acq.zh-CN'
 
 export default {
   ...m2c,
+  ...acq,
   app: {
     name: 'gridmis 营销管理信息系统',
     shortName: 'gridmis 营销',
@@ -75,6 +77,12 @@ export default {
     prepaidAccounts: '预付费账户',
     prepaidControls: '费控指令',
     jobs: '后台任务',
+    acquisition: '用电信息采集',
+    acqDashboard: '采集成功率',
+    acqTerminals: '终端在线',
+    acqCommands: '远程控制',
+    acqCurves: '负荷曲线',
+    acqVee: '数据校核',
   },
   layout: {
     changePassword: '修改密码',
@@ -376,6 +384,7 @@ export default {
   },
   enum: {
     ...m2cEnum,
+    ...acqEnum,
     category: {
       residential: '居民',
       commercial: '一般工商业',

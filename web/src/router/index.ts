@@ -60,6 +60,48 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/TerminalsView.vue'),
         meta: { title: 'menu.terminals', permission: 'terminal.read' },
       },
+      // ---- acquisition ----
+      {
+        path: 'acquisition/dashboard',
+        name: 'acq-dashboard',
+        component: () => import('@/views/acquisition/DashboardView.vue'),
+        meta: { title: 'menu.acqDashboard', permission: 'acquisition.read', crumbs: [['menu.acquisition']] },
+      },
+      {
+        path: 'acquisition/terminals',
+        name: 'acq-terminals',
+        component: () => import('@/views/acquisition/TerminalStatesView.vue'),
+        meta: { title: 'menu.acqTerminals', permission: 'acquisition.read', crumbs: [['menu.acquisition']] },
+      },
+      {
+        path: 'acquisition/terminals/:id(\\d+)',
+        name: 'acq-terminal',
+        component: () => import('@/views/acquisition/TerminalDetailView.vue'),
+        meta: {
+          title: 'acqTerm.title',
+          permission: 'acquisition.read',
+          menu: '/acquisition/terminals',
+          crumbs: [['menu.acquisition'], ['menu.acqTerminals', '/acquisition/terminals']],
+        },
+      },
+      {
+        path: 'acquisition/commands',
+        name: 'acq-commands',
+        component: () => import('@/views/acquisition/CommandsView.vue'),
+        meta: { title: 'menu.acqCommands', permission: 'acquisition.read', crumbs: [['menu.acquisition']] },
+      },
+      {
+        path: 'acquisition/curves',
+        name: 'acq-curves',
+        component: () => import('@/views/acquisition/CurveView.vue'),
+        meta: { title: 'menu.acqCurves', permission: 'acquisition.read', crumbs: [['menu.acquisition']] },
+      },
+      {
+        path: 'acquisition/vee',
+        name: 'acq-vee',
+        component: () => import('@/views/acquisition/VeeView.vue'),
+        meta: { title: 'menu.acqVee', permission: 'acquisition.read', crumbs: [['menu.acquisition']] },
+      },
       // ---- meter to cash ----
       {
         path: 'reading/review',

@@ -1,0 +1,132 @@
+#include "app/acquisition_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include "acquisition/collection.h"
+#include "acquisition/commands.h"
+#include "acquisition/fep/front_end.h"
+#include "acquisition/ingest.h"
+#include "app/domain.h"
+#include "http/metrics.h"
+
+namespace gridmis::app {
+
+struct AcquisitionRuntime::Impl {
+  Domain* domain = nullptr;
+  http::Metrics* metrics = nullptr;
+  std::unique_ptr<acquisition::fep::FrontEnd> front_end;
+  std::unique_ptr<acquisition::CollectionScheduler> scheduler;
+  bool stopped = false;
+};
+
+AcquisitionRuntime::AcquisitionRuntime() : impl_(std::make_unique<Impl>()) {}
+AcquisitionRuntime::~AcquisitionRuntime() { Stop(); }
+
+namespace {
+
+const char* const kGauges[][2] = {
+    {"gridmis_fep_connections_open", "Terminal connections open."},
+    {"gridmis_fep_terminals_online", "Terminals logged in."},
+};
+const char* const kCounters[][2] = {
+    {"gridmis_fep_logins_total", "Terminal logins confirmed."},
+    {"gridmis_fep_refused_total", "Logins refused: terminal not in the registry."},
+    {"gridmis_fep_frames_in_total", "Frames received from terminals."},
+    {"gridmis_fep_frames_out_total", "Frames sent to terminals."},
+    {"gridmis_fep_bad_frames_total", "Malformed, over-long or bad-checksum input dropped."},
+    {"gridmis_fep_rate_limited_total", "Frames dropped by the per-connection rate limit."},
+    {"gridmis_fep_requests_total", "Requests sent to terminals."},
+    {"gridmis_fep_request_timeouts_total", "Requests unanswered after every attempt."},
+};
+
+double StatValue(const acquisition::fep::FrontEndStats& s, std::string_view name) {
+  if (name == "gridmis_fep_connections_open") return static_cast<double>(s.connections_open);
+  if (name == "gridmis_fep_terminals_online") return static_cast<double>(s.terminals_online);
+  if (name == "gridmis_fep_logins_total") return static_cast<double>(s.logins);
+  if (name == "gridmis_fep_refused_total") return static_cast<double>(s.refused_unknown);
+  if (name == "gridmis_fep_frames_in_total") return static_cast<double>(s.frames_in);
+  if (name == "gridmis_fep_frames_out_total") return static_cast<double>(s.frames_out);
+  if (name == "gridmis_fep_bad_frames_total") return static_cast<double>(s.bad_frames);
+  if (name == "gridmis_fep_rate_limited_total") return static_cast<double>(s.rate_limited);
+  if (name == "gridmis_fep_requests_total") return static_cast<double>(s.requests);
+  if (name == "gridmis_fep_request_timeouts_total") {
+    return static_cast<double>(s.request_timeouts);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AcquisitionRuntime>> AcquisitionRuntime::Start(const Config& config,
+                                                                      Domain& domain,
+                                                                      http::Metrics* metrics) {
+  std::unique_ptr<AcquisitionRuntime> rt(new AcquisitionRuntime());
+  Impl& m = *rt->impl_;
+  m.domain = &domain;
+  m.metrics = metrics;
+  acquisition::Ingestor& ingestor = domain.ingestor();
+  RETURN_IF_ERROR(ingestor.Start());
+
+  acquisition::fep::FrontEndOptions fo;
+  RETURN_IF_ERROR(SplitHostPort(config.fep_listen, &fo.host, &fo.port));
+  fo.io_threads = config.fep_io_threads;
+  fo.master_address = static_cast<uint8_t>(config.fep_master_address);
+  fo.request_timeout = std::chrono::milliseconds(config.fep_request_timeout_ms);
+  fo.retries = config.fep_retries;
+  fo.idle_timeout = std::chrono::seconds(config.fep_idle_timeout_s);
+  fo.max_frames_per_second = config.fep_max_frames_per_second;
+  fo.burst_frames = std::max(200.0, 4.0 * config.fep_max_frames_per_second);
+  fo.time_zone = config.time_zone;
+  m.front_end = std::make_unique<acquisition::fep::FrontEnd>(fo, &ingestor, domain.clock());
+  if (Status st = m.front_end->Start(); !st.ok()) {
+    ingestor.Stop();
+    return Unavailable("the terminal front end cannot listen on " + config.fep_listen + ": " +
+                       st.message() + " (set [acquisition] fep_listen, or fep = false)");
+  }
+  ingestor.AttachFrontEnd(m.front_end.get());
+  domain.commands().AttachFrontEnd(m.front_end.get());
+  m.scheduler = std::make_unique<acquisition::CollectionScheduler>(
+      domain.db(), domain.clock(), domain.time_zone(), domain.jobs());
+  m.scheduler->Start();
+  if (metrics) {
+    acquisition::fep::FrontEnd* fe = m.front_end.get();
+    for (const auto& g : kGauges) {
+      std::string name = g[0];
+      metrics->AddCollector(g[0], g[1], "gauge",
+                            [fe, name] { return StatValue(fe->Stats(), name); });
+    }
+    for (const auto& c : kCounters) {
+      std::string name = c[0];
+      metrics->AddCollector(c[0], c[1], "counter",
+                            [fe, name] { return StatValue(fe->Stats(), name); });
+    }
+  }
+  spdlog::info("terminal front end listening on {}:{} (Q/GDW 1376.1)", fo.host,
+               m.front_end->port());
+  return rt;
+}
+
+uint16_t AcquisitionRuntime::port() const {
+  return impl_->front_end ? impl_->front_end->port() : 0;
+}
+
+void AcquisitionRuntime::Stop() {
+  Impl& m = *impl_;
+  if (m.stopped) return;
+  m.stopped = true;
+  if (m.scheduler) m.scheduler->Stop();
+  if (m.metrics) {
+    for (const auto& g : kGauges)
+      m.metrics->AddCollector(g[0], "front end stopped", "gauge", [] { return 0.0; });
+    for (const auto& c : kCounters)
+      m.metrics->AddCollector(c[0], "front end stopped", "counter", [] { return 0.0; });
+  }
+  if (m.front_end) m.front_end->Stop();
+  m.domain->commands().AttachFrontEnd(nullptr);
+  m.domain->ingestor().AttachFrontEnd(nullptr);
+  m.domain->ingestor().Stop();
+  m.front_end.reset();
+  spdlog::info("terminal front end stopped");
+}
+
+}  // namespace gridmis::app
