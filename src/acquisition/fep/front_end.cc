@@ -77,6 +77,10 @@ Status DeadlineExceeded(std::string message) {
 }
 Status StoppedStatus() { return Unavailable("front end stopped"); }
 
+// The most frames one multi-frame reply may have (at ~16 KB each: ~4 MB). A concentrator's
+// largest answers (2,040 points of daily registers) take a few dozen.
+constexpr size_t kMaxReplyFrames = 256;
+
 std::vector<uint8_t>& Scratch() {
   thread_local std::vector<uint8_t> scratch(kScratchBytes);
   return scratch;
@@ -568,6 +572,23 @@ void Conn::OnFrame(ByteSpan bytes) {
   rate_limit_logged = false;
   if (terminal) terminal->frames_in.fetch_add(1, std::memory_order_relaxed);
 
+  // Cheap checks on the header bytes (ScanFrame has checked the framing) before any decoding:
+  // a terminal sends uplink frames only, and nothing but a login (AFN02, PRM=1) before it has
+  // logged in — so an unauthenticated peer never makes us decode its data units.
+  if (bytes.size() > 13) {
+    const uint8_t c = bytes[6], afn = bytes[12];
+    const char* refused = nullptr;
+    if ((c & 0x80) == 0) {
+      refused = "a downlink frame (DIR=0) from a terminal: dropped";
+    } else if (!terminal && (afn != gdw1376::kAfnLink || (c & 0x40) == 0)) {
+      refused = "not logged in: only a login is accepted, dropped";
+    }
+    if (refused) {
+      Log(true, bytes, refused, Key());
+      CountBad();
+      return;
+    }
+  }
   auto decoded = gdw1376::Decode(bytes);
   if (!decoded.ok()) {
     Log(true, bytes, "malformed: " + decoded.status().message(), Key());
@@ -575,7 +596,6 @@ void Conn::OnFrame(ByteSpan bytes) {
     return;
   }
   Frame& f = *decoded;
-  bad_in_a_row = 0;
   const int64_t now_us = fe->NowUs();
   std::string warn;
   for (const auto& w : f.warnings) warn += "; " + w;
@@ -604,6 +624,7 @@ void Conn::OnFrame(ByteSpan bytes) {
       return;
     }
     Log(true, bytes, "login" + warn, f.a.terminal);
+    bad_in_a_row = 0;  // only an accepted frame ends a run of bad ones
     Login(f, f.a.terminal);
     if (f.c.fcb_acd && f.ec) {
       Notify("OnEventCounter", [&] { fe->listener->OnEventCounter(terminal->key, *f.ec, now_us); });
@@ -622,6 +643,7 @@ void Conn::OnFrame(ByteSpan bytes) {
     CountBad();
     return;
   }
+  bad_in_a_row = 0;  // an accepted frame of this terminal
   if (link) {
     switch (fn) {
       case kLinkHeartbeat:
@@ -939,6 +961,15 @@ void Conn::OnReply(Frame f) {
     return;
   }
   r.result.replies.push_back(std::move(f));
+  if (!fin && r.result.replies.size() >= kMaxReplyFrames) {
+    // A reply that never ends (FIN never set) would grow without bound: fail the request and
+    // drop the connection, which a conforming terminal never makes us do.
+    FinishOutstanding(ResourceExhausted("terminal " + gdw1376::ToString(r.key) +
+                                        " sent more than " + std::to_string(kMaxReplyFrames) +
+                                        " frames without FIN for one request"));
+    Close("a reply of more than " + std::to_string(kMaxReplyFrames) + " frames");
+    return;
+  }
   if (fin) {
     r.result.round_trip_us =
         std::chrono::duration_cast<std::chrono::microseconds>(now - r.sent_at).count();

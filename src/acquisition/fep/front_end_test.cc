@@ -419,6 +419,26 @@ TEST_F(FrontEndTest, FramesBeforeTheLoginAreDroppedAndTheLoginTimesOut) {
   EXPECT_EQ(fe_->Stats().bad_frames, 1u);
 }
 
+TEST_F(FrontEndTest, AnUnauthenticatedPeerIsClosedAfterTooManyFramesThatAreNotALogin) {
+  FrontEndOptions o;
+  o.max_bad_frames_in_a_row = 20;
+  StartFrontEnd(o);
+  auto t = Terminal(1);
+  // A data frame before the login is dropped on its header, not decoded.
+  Frame report = F129Reply(F129Request(), 5);
+  report.c.prm = true;
+  report.a.terminal = Key(1);
+  ASSERT_TRUE(t->Send(report));
+  // Well-formed heartbeats do not reset the count of frames refused in a row.
+  for (int i = 0; i < 25; ++i) {
+    if (!t->Send(t->Link(3))) break;
+  }
+  EXPECT_TRUE(t->WaitClosed(3s));
+  EXPECT_TRUE(HasNote(fe_->CommLog(std::nullopt, 50), "not logged in: only a login is accepted"));
+  EXPECT_GE(fe_->Stats().bad_frames, 20u);
+  EXPECT_EQ(fe_->Stats().logins, 0u);
+}
+
 TEST_F(FrontEndTest, IdleTerminalGoesOffline) {
   FrontEndOptions o;
   o.idle_timeout = 600ms;
@@ -693,6 +713,27 @@ TEST_F(FrontEndTest, MultiFrameReplyIsCollectedUntilFin) {
   ASSERT_TRUE(r2.has_value());
   EXPECT_TRUE(r2->status.ok());
   EXPECT_EQ(r2->replies.size(), 1u);
+}
+
+TEST_F(FrontEndTest, AReplyThatNeverEndsFailsTheRequestAndClosesTheConnection) {
+  StartFrontEnd();
+  auto t = LoggedIn(1);
+  Pending p;
+  fe_->Request(Key(1), F129Request(), {}, p.Callback());
+  auto req = t->Recv();
+  ASSERT_TRUE(req.has_value());
+  for (int i = 0; i < 300; ++i) {
+    Frame part = F129Reply(*req, i);
+    part.seq.fir = i == 0;
+    part.seq.fin = false;
+    part.seq.seq = req->seq.seq;
+    if (!t->Send(part)) break;
+  }
+  auto r = p.Wait();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status.code(), StatusCode::kResourceExhausted) << r->status.ToString();
+  EXPECT_NE(r->status.message().find("without FIN"), std::string::npos);
+  EXPECT_TRUE(t->WaitClosed(3s));
 }
 
 TEST_F(FrontEndTest, ConnectionDropFailsTheRequestsWithUnavailable) {

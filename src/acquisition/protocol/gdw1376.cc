@@ -616,6 +616,7 @@ Result<Frame> Decode(ByteSpan b) {
 
   // Data units.
   size_t pos = 14;
+  size_t items_in_frame = 0;
   while (pos < data_end) {
     if (!f.groups.empty() && (f.afn == kAfnConfirm || f.afn == kAfnLink)) {
       const Group& last = f.groups.back();
@@ -696,6 +697,11 @@ Result<Frame> Decode(ByteSpan b) {
     static const std::vector<uint16_t> kAllPointsPn = {kAllPoints};
     const std::vector<uint16_t>& item_pns = g.all_points ? kAllPointsPn : g.pns;
     size_t total_items = item_pns.size() * g.fns.size();
+    items_in_frame += total_items;
+    if (items_in_frame > kMaxItemsPerFrame) {
+      return ErrorAt(pos, "more than " + std::to_string(kMaxItemsPerFrame) +
+                              " data items in one frame (" + id() + ")");
+    }
     size_t k = 0;
     for (uint16_t pn : item_pns) {
       for (uint16_t fn : g.fns) {

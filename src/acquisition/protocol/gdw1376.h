@@ -36,6 +36,10 @@ inline constexpr uint16_t kMaxPn = 2040;
 inline constexpr uint16_t kMaxFn = 248;
 // Passed as the only pn to MakeGroup: DA = FF 00, all valid measurement points except p0.
 inline constexpr uint16_t kAllPoints = 0xFFFF;
+// The most (pn, Fn) items one frame may carry: every point of a terminal with 8 Fns. A frame
+// of empty items could otherwise name ~262,000 (four bytes of DA/DT name 64), which Decode
+// refuses rather than allocate.
+inline constexpr size_t kMaxItemsPerFrame = size_t{kMaxPn} * 8;
 
 enum Afn : uint8_t {
   kAfnConfirm = 0x00,  // 确认/否认

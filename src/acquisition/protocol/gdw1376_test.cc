@@ -685,8 +685,10 @@ TEST(Gdw1376Framing, LargestFramesDecode) {
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->groups[0].items[0].data.size(), data.size());
 
+  // Up to kMaxItemsPerFrame (pn, Fn) items decode; a frame of empty items naming more (four
+  // bytes of DA/DT name 64) is refused before anything is allocated for them.
   std::vector<Group> groups;
-  for (size_t i = 0; i < (kMaxUserData - 8) / 4; ++i) {
+  for (size_t i = 0; i < kMaxItemsPerFrame / 64; ++i) {
     groups.push_back(
         *MakeGroup({1, 2, 3, 4, 5, 6, 7, 8}, {129, 130, 131, 132, 133, 134, 135, 136}));
   }
@@ -694,9 +696,17 @@ TEST(Gdw1376Framing, LargestFramesDecode) {
   Result<Bytes> mb = Encode(many);
   ASSERT_TRUE(mb.ok()) << mb.status().ToString();
   Result<Frame> md = Decode(*mb);
-  ASSERT_TRUE(md.ok());
+  ASSERT_TRUE(md.ok()) << md.status().ToString();
   EXPECT_EQ(md->groups.size(), groups.size());
   EXPECT_EQ(md->groups.back().items.size(), 64u);
+  while (groups.size() < (kMaxUserData - 8) / 4) groups.push_back(groups.back());
+  Frame too_many = MakeRequest({{3201, 4660}, 1}, kAfnClass1, 1, groups);
+  Result<Bytes> tb = Encode(too_many);
+  ASSERT_TRUE(tb.ok()) << tb.status().ToString();
+  Result<Frame> td = Decode(*tb);
+  ASSERT_FALSE(td.ok());
+  EXPECT_NE(td.status().message().find("data items in one frame"), std::string::npos)
+      << td.status().message();
 }
 
 }  // namespace
