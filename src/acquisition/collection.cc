@@ -581,7 +581,13 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
         part.pns = all;  // nothing ran for that period: everything
       } else {
         auto row = day->second.find(t.id);
-        if (row == day->second.end() || row->second.status == "complete") continue;
+        if (row == day->second.end()) {
+          part.pns = all;  // this terminal has no result for that period (a partial run)
+          part.catch_up = true;
+          item.parts.push_back(std::move(part));
+          continue;
+        }
+        if (row->second.status == "complete") continue;
         for (int64_t id : row->second.missing) {
           if (const RegistryPoint* rp = t.FindMeteringPoint(id)) part.pns.push_back(rp->pn);
         }
@@ -767,10 +773,18 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
     if (item.pending == 0) finish_item(index);
   };
 
+  // The front end stopped under the run (its requests come back Cancelled): nothing of the
+  // unfinished terminals is recorded, so that a later run (or the resumed job) collects them.
+  bool front_end_stopped = false;
   auto on_completion = [&](Completion& done) {
     Item& item = items[done.item];
     Part& part = item.parts[done.part];
     item.pending -= 1;
+    if (done.result.cancelled || front_end_stopped) {
+      front_end_stopped = true;
+      if (item.pending == 0) --in_flight;
+      return;
+    }
     if (done.result.status.ok()) {
       if (events && part.event_stage == 0) {
         // The terminal's counter: read the records between what was read and it.
@@ -867,7 +881,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
   };
 
   while (next < items.size() || in_flight > 0) {
-    while (in_flight < options_.window && next < items.size()) {
+    while (in_flight < options_.window && next < items.size() && !front_end_stopped) {
       size_t index = next++;
       ++in_flight;
       start_item(index);
@@ -895,6 +909,13 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
       should_stop = ctx.ShouldStop();
     }
     if (should_stop) return stop();
+    if (front_end_stopped && in_flight == 0) {
+      // What finished before it is stored with its checkpoint; the rest is not touched.
+      RETURN_IF_ERROR(flush(false));
+      RETURN_IF_ERROR(writer->Drain());
+      writer.reset();
+      return Unavailable("the terminal front end stopped during the collection; run it again");
+    }
   }
   RETURN_IF_ERROR(flush(true));
   RETURN_IF_ERROR(writer->Drain());

@@ -444,6 +444,24 @@ TEST_P(CollectionTest, CatchUpRetriesTheFailedTerminalsOfEarlierDays) {
   EXPECT_EQ(Results(q).size(), 4u);
 }
 
+TEST_P(CollectionTest, CatchUpCollectsATerminalThatHasNoResultForAnEarlierDay) {
+  StartFleet({t1_, t2_, t3_, t4_});
+  const Date d1 = kDay.AddDays(-1);
+  // A run of one terminal for d1 (an on-demand run): the others have no result for d1.
+  CollectionRequest only_t1 = Daily(d1);
+  only_t1.terminal_ids = std::vector<int64_t>{t1_.id};
+  Collect(only_t1, operator_);
+  ResultQuery q;
+  q.day = d1;
+  ASSERT_EQ(Results(q).size(), 1u);
+  // The next day's run with catch-up collects d1 for the other three as well.
+  Collect(Daily(kDay, 1), operator_);
+  EXPECT_EQ(ResultOf(t2_, d1).status, "complete");
+  EXPECT_EQ(ResultOf(t4_, d1).status, "complete");
+  EXPECT_EQ(ResultOf(t1_, d1).attempts, 1);  // complete already: not asked again
+  EXPECT_EQ(Results(q).size(), 4u);
+}
+
 TEST_P(CollectionTest, CurvesAndMonthlyFrozenEqualTheModel) {
   simulator::Fleet& fleet = StartFleet({t1_, t2_, t3_});
   CollectionRequest curve;

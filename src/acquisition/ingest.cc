@@ -1,5 +1,11 @@
 #include "acquisition/ingest.h"
 
+#include <tuple>
+
+#include <map>
+
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -628,15 +634,101 @@ bool Ingestor::Flush(std::chrono::milliseconds timeout) {
   }) && written_seq_ >= target;
 }
 
+namespace {
+
+std::pair<int64_t, int64_t> DayKeyRange(const std::vector<Date>& days) {
+  auto [lo, hi] = std::minmax_element(days.begin(), days.end());
+  return {DayKey(*lo), DayKey(*hi)};
+}
+
+// Rows a person edited (quality edited) are kept: collection drops its value for them.
+Status KeepEditedDaily(Connection& c, std::vector<reading::DailyFrozen>* rows) {
+  std::vector<Date> days;
+  for (const auto& r : *rows) days.push_back(r.day);
+  auto [lo, hi] = DayKeyRange(days);
+  std::set<std::pair<int64_t, int64_t>> edited;  // (day key, point)
+  RETURN_IF_ERROR(
+      c.Query("SELECT day, metering_point_id FROM daily_frozen_reads WHERE quality = 'edited' AND "
+              "day BETWEEN $1 AND $2",
+              {lo, hi}, [&](const store::Row& r) {
+                edited.insert({r.Int(0), r.Int(1)});
+              }));
+  if (edited.empty()) return Status::Ok();
+  std::erase_if(*rows, [&](const reading::DailyFrozen& r) {
+    return edited.count({DayKey(r.day), r.metering_point_id}) > 0;
+  });
+  return Status::Ok();
+}
+
+// A new curve replaces the stored one interval by interval, except where a person edited the
+// stored value (D) or the new one is missing and the stored one is not: those stay.
+Status MergeWithStoredCurves(Connection& c, std::vector<Curve>* curves) {
+  std::vector<Date> days;
+  std::vector<int64_t> with_gaps;
+  for (const auto& k : *curves) {
+    days.push_back(k.day);
+    if (k.quality.find(static_cast<char>(Quality::kMissing)) != std::string::npos) {
+      with_gaps.push_back(k.metering_point_id);
+    }
+  }
+  auto [lo, hi] = DayKeyRange(days);
+  std::set<int64_t> edited_points;
+  RETURN_IF_ERROR(
+      c.Query("SELECT metering_point_id FROM load_curves WHERE quality LIKE '%D%' AND "
+              "day BETWEEN $1 AND $2",
+              {lo, hi}, [&](const store::Row& r) { edited_points.insert(r.Int(0)); }));
+  std::vector<int64_t> ids = with_gaps;
+  ids.insert(ids.end(), edited_points.begin(), edited_points.end());
+  if (ids.empty()) return Status::Ok();
+  std::map<std::tuple<int64_t, int64_t, std::string>, Curve> stored;
+  Date first = *std::min_element(days.begin(), days.end());
+  Date last = *std::max_element(days.begin(), days.end());
+  std::set<std::string> quantities;
+  for (const auto& k : *curves) quantities.insert(k.quantity);
+  for (const std::string& q : quantities) {
+    ASSIGN_OR_RETURN(std::vector<Curve> old, LoadCurves(c, ids, first, last, q));
+    for (Curve& k : old) {
+      stored.emplace(std::make_tuple(k.metering_point_id, DayKey(k.day), k.quantity), std::move(k));
+    }
+  }
+  for (Curve& k : *curves) {
+    auto it = stored.find(std::make_tuple(k.metering_point_id, DayKey(k.day), k.quantity));
+    if (it == stored.end() || it->second.values.size() != k.values.size() ||
+        it->second.interval_minutes != k.interval_minutes) {
+      continue;
+    }
+    const Curve& old = it->second;
+    for (size_t i = 0; i < k.values.size(); ++i) {
+      char was = old.quality[i];
+      bool keep = was == static_cast<char>(Quality::kEdited) ||
+                  (k.quality[i] == static_cast<char>(Quality::kMissing) &&
+                   was != static_cast<char>(Quality::kMissing));
+      if (keep) {
+        k.values[i] = old.values[i];
+        k.quality[i] = was;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Ingestor::StoreDecoded(Connection& c, const DecodedData& d) {
   if (!d.daily.empty()) {
-    RETURN_IF_ERROR(reading::StoreDailyFrozen(c, d.daily));
-    if (options_.vee) RETURN_IF_ERROR(options_.vee->CheckDailyFrozen(c, d.daily));
+    std::vector<reading::DailyFrozen> daily = d.daily;
+    RETURN_IF_ERROR(KeepEditedDaily(c, &daily));
+    if (!daily.empty()) {
+      RETURN_IF_ERROR(reading::StoreDailyFrozen(c, daily));
+      if (options_.vee) RETURN_IF_ERROR(options_.vee->CheckDailyFrozen(c, daily));
+    }
   }
   if (!d.monthly.empty()) RETURN_IF_ERROR(StoreMonthlyFrozen(c, d.monthly, clock_.NowMicros()));
   if (!d.curves.empty()) {
-    RETURN_IF_ERROR(StoreCurves(c, d.curves));
-    if (options_.vee) RETURN_IF_ERROR(options_.vee->CheckCurves(c, d.curves));
+    std::vector<Curve> curves = d.curves;
+    RETURN_IF_ERROR(MergeWithStoredCurves(c, &curves));
+    RETURN_IF_ERROR(StoreCurves(c, curves));
+    if (options_.vee) RETURN_IF_ERROR(options_.vee->CheckCurves(c, curves));
   }
   return Status::Ok();
 }

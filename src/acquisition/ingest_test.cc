@@ -1,4 +1,5 @@
 #include "acquisition/ingest.h"
+#include "reading/billable.h"
 
 #include <gtest/gtest.h>
 
@@ -528,6 +529,59 @@ TEST_P(IngestDbTest, TheRegistrySnapshot) {
   EXPECT_NE(ingestor.registry()->fingerprint(), before);
   EXPECT_TRUE(ingestor.IsKnown(TerminalKey{3201, 10}));
   EXPECT_EQ(ingestor.Stats().unknown_terminals, 2u);
+}
+
+TEST_P(IngestDbTest, CollectionKeepsWhatAPersonEditedAndValuesItDidNotGetAgain) {
+  Ingestor ingestor(db(), clock_, tz_);
+  const Date day{2027, 1, 14};
+  int64_t p = points_[0].point_id;
+  // A day's registers a person edited, and a curve with an edited and a collected interval.
+  reading::DailyFrozen edited;
+  edited.metering_point_id = p;
+  edited.day = day;
+  edited.registers["total"] = Energy::FromDwh(1'000'000);
+  edited.quality = "edited";
+  Curve stored = DayCurve(p, day, 100);
+  stored.values[3] = Energy::FromDwh(5);
+  stored.quality[3] = 'D';
+  ASSERT_TRUE(db().Write([&](store::Connection& c) -> Status {
+                    RETURN_IF_ERROR(reading::StoreDailyFrozen(c, {edited}));
+                    return StoreCurves(c, {stored});
+                  })
+                  .ok());
+  // Collection brings the day again: other registers for the edited day (kept), a new day
+  // (stored), and a curve with a new value where the edit is and a gap where a value was.
+  DecodedData d;
+  reading::DailyFrozen again = edited;
+  again.registers["total"] = Energy::FromDwh(2'000'000);
+  again.quality = "valid";
+  reading::DailyFrozen next = again;
+  next.day = day.AddDays(1);
+  d.daily = {again, next};
+  Curve recollected = DayCurve(p, day, 900);
+  recollected.values[5].reset();
+  recollected.quality[5] = 'M';
+  d.curves = {recollected};
+  ASSERT_TRUE(db().Write([&](store::Connection& c) { return ingestor.StoreDecoded(c, d); }).ok());
+
+  EXPECT_EQ(Count("SELECT total_dwh FROM daily_frozen_reads WHERE metering_point_id = $1 AND "
+                  "day = $2",
+                  {p, DayKey(day)}),
+            1'000'000);
+  EXPECT_EQ(Count("SELECT total_dwh FROM daily_frozen_reads WHERE metering_point_id = $1 AND "
+                  "day = $2",
+                  {p, DayKey(day.AddDays(1))}),
+            2'000'000);
+  auto curves = db().ReadValue<std::vector<Curve>>(
+      [&](store::Connection& c) { return LoadCurves(c, {p}, day, day); });
+  ASSERT_TRUE(curves.ok()) << curves.status().ToString();
+  ASSERT_EQ(curves->size(), 1u);
+  const Curve& k = (*curves)[0];
+  EXPECT_EQ(k.values[3], Energy::FromDwh(5));  // the edit
+  EXPECT_EQ(k.quality[3], 'D');
+  EXPECT_EQ(k.values[5], Energy::FromDwh(105));  // collected before, missing now: kept
+  EXPECT_EQ(k.quality[5], 'V');
+  EXPECT_EQ(k.values[6], Energy::FromDwh(906));  // collected again: the new value
 }
 
 TEST_P(IngestDbTest, TheIngestorWritesWhatTheFrontEndReports) {

@@ -50,6 +50,10 @@ CREATE TABLE terminal_meters (          -- measurement points (Pn) of a terminal
        CollectionSchemaSql(false), CollectionSchemaSql(true)},
       {"acquisition", 3, "terminal command queue", CommandSchemaSql(false), CommandSchemaSql(true)},
       {"acquisition", 4, "validation findings (VEE)", VeeSchemaSql(false), VeeSchemaSql(true)},
+      // Collection keeps the intervals a person edited: it looks for such curves by day.
+      {"acquisition", 5, "an index of curves with edited values",
+       "CREATE INDEX load_curves_edited ON load_curves (day, metering_point_id) "
+       "WHERE quality LIKE '%D%'"},
   };
   return kMigrations;
 }

@@ -222,10 +222,12 @@ Status App::Serve(bool handle_signals, const std::function<void(uint16_t port)>&
                m.db->Describe());
   if (on_listening) on_listening(server.port());
   server.Run();
+  // Running jobs are handed back to the queue with their checkpoint for the next start — before
+  // the front end stops, so that a collection in progress stops at its checkpoint rather than
+  // seeing every terminal go away.
+  m.domain->jobs().Stop();
   if (acquisition) acquisition->Stop();
   m.fep_port = 0;
-  // Running jobs are handed back to the queue with their checkpoint for the next start.
-  m.domain->jobs().Stop();
   {
     std::lock_guard lock(m.server_mu);
     m.server = nullptr;
@@ -280,9 +282,9 @@ Status App::ServeFrontEnd(bool handle_signals,
     std::unique_lock lock(m.server_mu);
     m.stop_cv.wait(lock, [&m] { return m.stop_requested; });
   }
+  m.domain->jobs().Stop();  // first: see Serve
   (*rt)->Stop();
   m.fep_port = 0;
-  m.domain->jobs().Stop();
   if (signal_watcher.joinable()) {
     // Wake the watcher if it is still waiting (stopped through Stop(), not a signal).
     pthread_kill(signal_watcher.native_handle(), SIGTERM);

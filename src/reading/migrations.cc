@@ -157,6 +157,10 @@ const std::vector<store::Migration>& Migrations() {
   static const std::vector<store::Migration> kMigrations = {
       {"reading", 1, "reading segments, plans, meter reads, review rules", kReadsSql},
       {"reading", 2, "daily frozen reads", FrozenSql(true), FrozenSql(false)},
+      // Collection must not overwrite a value a person edited: it looks for them by day.
+      {"reading", 3, "an index of edited daily frozen reads",
+       "CREATE INDEX daily_frozen_edited ON daily_frozen_reads (day, metering_point_id) "
+       "WHERE quality = 'edited'"},
   };
   return kMigrations;
 }
