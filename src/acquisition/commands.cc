@@ -254,7 +254,7 @@ constexpr const char* kCommandSelect =
     "c.point_no, c.meter_address, c.port, c.baud_rate, c.department_id, c.kind, c.params_json, "
     "c.via, c.status, c.attempts, c.request_hex, c.answer_hex, c.answer_text, "
     "c.control_request_id, c.issued_by, c.issued_by_name, c.created_at_us, c.expires_at_us, "
-    "c.sent_at_us, c.completed_at_us, c.updated_at_us, c.version "
+    "c.sent_at_us, c.completed_at_us, c.updated_at_us, c.version, c.reason "
     "FROM terminal_commands c JOIN terminals t ON t.id = c.terminal_id "
     "LEFT JOIN metering_points mp ON mp.id = c.metering_point_id";
 
@@ -288,6 +288,7 @@ Command ReadCommand(const Row& r) {
   c.completed_at_us = r.OptInt(26);
   c.updated_at_us = r.Int(27);
   c.version = r.Int(28);
+  c.reason = r.Text(29);
   return c;
 }
 
@@ -595,6 +596,13 @@ Result<Command> CommandService::Impl::CreateCommand(Connection& c, const Actor& 
                                                     int64_t now) {
   RETURN_IF_ERROR(CheckIn(in.kind, "kind", kKinds));
   if (in.via) RETURN_IF_ERROR(CheckIn(*in.via, "via", kVias));
+  if (in.reason.size() > 500) return InvalidArgument("reason is longer than 500 bytes", "reason");
+  const bool cuts_supply = in.kind == "trip" || in.kind == "power_control_enable";
+  if (cuts_supply && !control_request_id &&
+      in.reason.find_first_not_of(" \t") == std::string::npos) {
+    return InvalidArgument("a " + in.kind + " needs a reason (kept with the command and audited)",
+                           "reason");
+  }
   if (!in.terminal_id && !in.metering_point_id) {
     return InvalidArgument("terminal_id or metering_point_id is required", "terminal_id");
   }
@@ -679,11 +687,12 @@ Result<Command> CommandService::Impl::CreateCommand(Connection& c, const Actor& 
           "INSERT INTO terminal_commands (terminal_id, metering_point_id, point_no, "
           "meter_address, port, baud_rate, department_id, kind, params_json, via, status, "
           "control_request_id, issued_by, issued_by_name, created_at_us, expires_at_us, "
-          "updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, "
-          "$13, $14, $15, $14) RETURNING id",
+          "updated_at_us, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', "
+          "$11, $12, $13, $14, $15, $14, $16) RETURNING id",
           {cmd.terminal_id, cmd.metering_point_id, cmd.point_no, cmd.meter_address, cmd.port,
            cmd.baud_rate, cmd.department_id, cmd.kind, cmd.params_json, cmd.via,
-           cmd.control_request_id, cmd.issued_by, cmd.issued_by_name, now, cmd.expires_at_us}));
+           cmd.control_request_id, cmd.issued_by, cmd.issued_by_name, now, cmd.expires_at_us,
+           in.reason}));
   ASSIGN_OR_RETURN(auto created, LoadCommand(c, id));
   if (!created) return Internal("command " + std::to_string(id) + " vanished");
   RETURN_IF_ERROR(org::WriteAudit(c, actor,
@@ -1245,6 +1254,7 @@ Status CommandService::Impl::HandleRequest(const accounts::ControlRequest& req) 
       ASSIGN_OR_RETURN(PointTarget t, ResolvePoint(c, req.metering_point_id));
       CommandInput in;
       in.metering_point_id = req.metering_point_id;
+      in.reason = "prepaid control request " + std::to_string(req.id) + ": " + req.reason;
       if (t.terminal.kind == "public_transformer") {
         in.via = "afn10_645";
         in.kind = req.kind == "disconnect"  ? "trip"
@@ -1848,6 +1858,7 @@ json ToJson(const Command& c) {
               {"port", Opt(c.port)},
               {"baud_rate", Opt(c.baud_rate)},
               {"department_id", c.department_id},
+              {"reason", c.reason},
               {"kind", c.kind},
               {"params", params},
               {"via", c.via},

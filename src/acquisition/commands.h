@@ -100,6 +100,9 @@ struct CommandInput {
   std::string kind;
   std::optional<std::string> via;  // afn05, afn10_645; default as described above
   CommandParams params;
+  // Why (kept with the command and in the audit row): required when a person issues a trip or
+  // power control; the prepaid bridge gives the control request's reason.
+  std::string reason;
 };
 
 struct Command {
@@ -118,6 +121,7 @@ struct Command {
   int64_t department_id = 0;
   std::string kind;
   std::string params_json = "{}";  // the normalised CommandParams
+  std::string reason;
   std::string via;
   std::string status;
   int64_t attempts = 0;  // frames sent to the terminal, front-end retries included

@@ -239,6 +239,7 @@ class CommandTest : public ::testing::TestWithParam<std::string> {
     in.terminal_id = terminal;
     in.metering_point_id = point;
     in.kind = kind;
+    in.reason = "test";
     return in;
   }
   // The request frame a command recorded, decoded.
@@ -324,6 +325,9 @@ TEST_P(CommandTest, IssueChecksTheCommandAndAuditsIt) {
   CommandInput no_control = Input(special_, std::nullopt, "power_control_release");
   bad(no_control, StatusCode::kInvalidArgument, "params.control");
   bad(Input(std::nullopt, std::nullopt, "trip"), StatusCode::kInvalidArgument, "terminal_id");
+  CommandInput unexplained = Input(special_, std::nullopt, "trip");
+  unexplained.reason = "  ";
+  bad(unexplained, StatusCode::kInvalidArgument, "reason");
   bad(Input(special_, point_c5_, "trip"), StatusCode::kInvalidArgument, "terminal_id");
   bad(Input(std::nullopt, point_bare_, "trip"), StatusCode::kFailedPrecondition,
       "metering_point_id");

@@ -54,6 +54,9 @@ CREATE TABLE terminal_meters (          -- measurement points (Pn) of a terminal
       {"acquisition", 5, "an index of curves with edited values",
        "CREATE INDEX load_curves_edited ON load_curves (day, metering_point_id) "
        "WHERE quality LIKE '%D%'"},
+      // Why a command was issued (a trip or power control needs one), audited with it.
+      {"acquisition", 6, "the reason of a terminal command",
+       "ALTER TABLE terminal_commands ADD COLUMN reason TEXT NOT NULL DEFAULT ''"},
   };
   return kMigrations;
 }

@@ -92,13 +92,15 @@ void AddSchemas(http::Router& r) {
              {"description",
               "afn05 to the terminal, or afn10_645 forwarded to the meter (default for a point "
               "behind a concentrator)"}}},
-           {"params", Ref("TerminalCommandParams")}},
+           {"params", Ref("TerminalCommandParams")},
+           {"reason", Str("why: required for trip and power_control_enable; audited")}},
           {"kind"}));
   r.AddSchema("TerminalCommand",
               Obj({{"id", Int()},
                    {"terminal_id", Int()},
                    {"terminal_address", Str("\"3201-04660\"")},
                    {"terminal_kind", Str()},
+                   {"reason", Str("why it was issued")},
                    {"metering_point_id", NullableInt()},
                    {"point_code", NullableStr()},
                    {"point_no",
@@ -247,6 +249,7 @@ void AddCommandRoutes(http::Router& router, CommandService& commands) {
                 in.kind = f.Enum("kind", kKinds);
                 in.via = f.OptEnum("via", kVias);
                 in.params = ReadParams(f, body);
+                in.reason = f.OptString("reason", {.max_len = 500}).value_or("");
                 RETURN_IF_ERROR(f.Finish());
                 ASSIGN_OR_RETURN(Command c, s->Issue(ctx.actor, in));
                 return JsonReply(CommandJson(c), 201);

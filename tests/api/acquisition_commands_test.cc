@@ -81,6 +81,7 @@ TEST_P(CommandApiTest, IssueListGetAndCancel) {
   auto r = op_a_->Post("/api/v1/terminal-commands",
                        json{{"terminal_id", terminal_},
                             {"kind", "trip"},
+                            {"reason", "欠费停电 arrears"},
                             {"params", {{"round", 1}, {"limit_half_hours", 2}}}}
                            .dump());
   ASSERT_EQ(r.status, 201) << r.body;
@@ -91,6 +92,7 @@ TEST_P(CommandApiTest, IssueListGetAndCancel) {
   EXPECT_EQ(c["point_no"], 1);
   EXPECT_EQ(c["params"], (json{{"round", 1}, {"limit_half_hours", 2}, {"alarm_delay_minutes", 0}}));
   EXPECT_EQ(c["issued_by_name"], "operator_a");
+  EXPECT_EQ(c["reason"], "欠费停电 arrears");
   EXPECT_TRUE(c["request_hex"].is_null());
   EXPECT_TRUE(c["request_decoded"].is_null());
   EXPECT_EQ(AuditCount(), audits + 1);
@@ -130,12 +132,18 @@ TEST_P(CommandApiTest, IssueListGetAndCancel) {
 
   // Refused: permission, scope, strict bodies; nothing written.
   audits = AuditCount();
-  auto as_analyst = analyst_a_->Post("/api/v1/terminal-commands",
-                                     json{{"terminal_id", terminal_}, {"kind", "trip"}}.dump());
+  auto as_analyst =
+      analyst_a_->Post("/api/v1/terminal-commands",
+                       json{{"terminal_id", terminal_}, {"kind", "trip"}, {"reason", "r"}}.dump());
   EXPECT_EQ(as_analyst.status, 403);
-  auto other_county = op_b_->Post("/api/v1/terminal-commands",
-                                  json{{"terminal_id", terminal_}, {"kind", "trip"}}.dump());
+  auto other_county =
+      op_b_->Post("/api/v1/terminal-commands",
+                  json{{"terminal_id", terminal_}, {"kind", "trip"}, {"reason", "r"}}.dump());
   EXPECT_EQ(other_county.status, 404);
+  auto no_reason = op_a_->Post("/api/v1/terminal-commands",
+                               json{{"terminal_id", terminal_}, {"kind", "trip"}}.dump());
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_EQ(Json(no_reason)["error"]["field"], "reason");
   auto stray = op_a_->Post(
       "/api/v1/terminal-commands",
       json{{"terminal_id", terminal_}, {"kind", "trip"}, {"params", {{"rounds", 1}}}}.dump());
@@ -238,8 +246,9 @@ class CommandFrontEndApiTest : public CommandApiTest {
 
 TEST_P(CommandFrontEndApiTest, TripOverHttpWithTheCommunicationLog) {
   ASSERT_EQ(fleet_->RelayClosed({3201, 1}, 1), true);
-  auto r = op_a_->Post("/api/v1/terminal-commands",
-                       json{{"metering_point_id", point_}, {"kind", "trip"}}.dump());
+  auto r =
+      op_a_->Post("/api/v1/terminal-commands",
+                  json{{"metering_point_id", point_}, {"kind", "trip"}, {"reason", "test"}}.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   int64_t id = Json(r)["id"];
   json c;

@@ -1002,12 +1002,14 @@ test('command console: a time sync confirmed by the terminal with its frames; a 
   const send = page.locator('[data-test=trip-confirm-send]')
   check(await send.isDisabled(), 'nothing sent before the address is typed')
   await page.locator('input[name=confirm-target]').fill(special.address)
+  check(await send.isDisabled(), 'nothing sent before a reason is given')
+  await page.locator('textarea[name=confirm-reason]').fill('欠费停电（演示）')
   await send.click()
   await page.locator('.el-message--success', { hasText: '遥控跳闸' }).waitFor()
   const trip = table.locator('tbody tr.el-table__row', { hasText: special.address }).first()
   await trip.locator('[data-test=cmd-status-tag][data-status=confirmed]').waitFor({ timeout: 30000 })
   const issued = await api(ctx.base, 'manager', 'GET', `/api/v1/terminal-commands?terminal_id=${special.terminal_id}&kind=trip`)
-  check(issued.items[0]?.status === 'confirmed' && issued.items[0].issued_by_name === 'manager', `the trip: ${JSON.stringify(issued.items[0]?.status)}`)
+  check(issued.items[0]?.status === 'confirmed' && issued.items[0].issued_by_name === 'manager' && issued.items[0].reason === '欠费停电（演示）', `the trip: ${JSON.stringify(issued.items[0]?.status)}`)
 })
 
 test("load curve: a point's 96 values as a chart, its daily frozen registers and the day's use", async (ctx) => {

@@ -192,11 +192,18 @@ describe('CommandDialog', () => {
     await w.find('input[name=confirm-target]').setValue('1509-0000')
     expect(w.find('[data-test=trip-confirm-send]').attributes('disabled')).toBeDefined()
     await w.find('input[name=confirm-target]').setValue('1509-00003')
+    expect(w.find('[data-test=trip-confirm-send]').attributes('disabled')).toBeDefined()
+    await w.find('textarea[name=confirm-reason]').setValue('  欠费停电  ')
     expect(w.find('[data-test=trip-confirm-send]').attributes('disabled')).toBeUndefined()
     await w.find('[data-test=trip-confirm-send]').trigger('click')
     await flush()
     const post = calls.find((c) => c.method === 'POST')!
-    expect(post.body).toEqual({ kind: 'trip', terminal_id: 3, params: { round: 1, limit_half_hours: 0, alarm_delay_minutes: 0 } })
+    expect(post.body).toEqual({
+      kind: 'trip',
+      terminal_id: 3,
+      params: { round: 1, limit_half_hours: 0, alarm_delay_minutes: 0 },
+      reason: '欠费停电',
+    })
   })
 
   it('an API field error shows at its field', async () => {

@@ -144,10 +144,13 @@ export interface CommandInput {
   kind: CommandKind
   via?: 'afn05' | 'afn10_645'
   params?: CommandParams
+  /** Why: required for trip and power_control_enable; audited. */
+  reason?: string
 }
 
 export interface TerminalCommand {
   id: number
+  reason?: string
   terminal_id: number
   terminal_address: string
   terminal_kind: string

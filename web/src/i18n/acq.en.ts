@@ -327,6 +327,7 @@ export default {
     confirmTitle: 'Confirm the remote trip',
     confirmText: 'This sends "{kind}" to {target}: the customer loses supply. Your name is recorded.',
     retype: 'Type {target} to confirm',
+    reason: 'Reason (kept with the command and in the audit log)',
     confirmSend: 'Trip',
     issued: 'Command {id} ({kind}) queued',
     cancel: 'Cancel',

@@ -328,6 +328,7 @@ export default {
     confirmTitle: '确认遥控跳闸',
     confirmText: '将对 {target} 执行“{kind}”，客户将被停电。此操作会记录操作人。',
     retype: '请输入 {target} 以确认',
+    reason: '原因（随命令记录并写入审计日志）',
     confirmSend: '确认跳闸',
     issued: '命令 {id}（{kind}）已进入发送队列',
     cancel: '撤销',

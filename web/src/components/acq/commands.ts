@@ -66,7 +66,7 @@ export function commandParams(kind: CommandKind, via: string | undefined, f: Com
 }
 
 /** Kinds that cut a customer's supply: the console asks again before sending them. */
-export const DANGEROUS_KINDS: CommandKind[] = ['trip']
+export const DANGEROUS_KINDS: CommandKind[] = ['trip', 'power_control_enable']
 
 export const FINAL_STATUSES: CommandStatus[] = ['confirmed', 'denied', 'timed_out', 'failed', 'cancelled']
 export const isFinalStatus = (s: string) => (FINAL_STATUSES as string[]).includes(s)
