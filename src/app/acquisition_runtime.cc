@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "acquisition/collection.h"
 #include "acquisition/commands.h"
 #include "acquisition/fep/front_end.h"
 #include "acquisition/ingest.h"
 #include "app/domain.h"
 #include "http/metrics.h"
+#include "org/actor.h"
+#include "store/db.h"
 
 namespace gridmis::app {
 
@@ -55,6 +59,44 @@ double StatValue(const acquisition::fep::FrontEndStats& s, std::string_view name
   return 0;
 }
 
+// A database without collection tasks gets the configured ones ([acquisition]
+// collect_daily_at, collect_curves_at, catch_up_days) for the whole company: yesterday's daily
+// registers, the previous month's on the 1st, yesterday's curves. Afterwards the tasks are
+// data (console, API); the configuration is not read again.
+Status EnsureDefaultTasks(const Config& config, Domain& domain) {
+  ASSIGN_OR_RETURN(int64_t tasks, domain.db().ReadValue<int64_t>([](store::Connection& c) {
+    return c.QueryInt("SELECT COUNT(*) FROM collection_tasks");
+  }));
+  if (tasks > 0) return Status::Ok();
+  ASSIGN_OR_RETURN(int64_t root, domain.db().ReadValue<int64_t>([](store::Connection& c) {
+    return c.QueryInt("SELECT COALESCE(MIN(id), 0) FROM departments WHERE parent_id IS NULL");
+  }));
+  if (root == 0) return Status::Ok();  // an empty database: nothing to collect yet
+  org::Actor sys = org::Actor::System("acquisition defaults");
+  auto add = [&](const char* name, const char* kind, const std::string& at,
+                 int64_t catch_up) -> Status {
+    acquisition::CollectionTaskInput in;
+    in.name = name;
+    in.kind = kind;
+    in.department_id = root;
+    in.time_of_day = at;
+    in.catch_up_days = catch_up;
+    in.enabled = true;
+    return domain.collection().CreateTask(sys, in).status();
+  };
+  RETURN_IF_ERROR(add("日冻结 daily frozen", "daily_frozen", config.collect_daily_at,
+                      config.collect_catch_up_days));
+  RETURN_IF_ERROR(add("月冻结 monthly frozen", "monthly_frozen", config.collect_daily_at, 1));
+  if (!config.collect_curves_at.empty()) {
+    RETURN_IF_ERROR(add("负荷曲线 curves", "curve", config.collect_curves_at,
+                        std::min(config.collect_catch_up_days, 3)));
+  }
+  spdlog::info("collection tasks created from the configuration (daily at {}, curves at {})",
+               config.collect_daily_at,
+               config.collect_curves_at.empty() ? "off" : config.collect_curves_at);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AcquisitionRuntime>> AcquisitionRuntime::Start(const Config& config,
@@ -64,6 +106,7 @@ Result<std::unique_ptr<AcquisitionRuntime>> AcquisitionRuntime::Start(const Conf
   Impl& m = *rt->impl_;
   m.domain = &domain;
   m.metrics = metrics;
+  RETURN_IF_ERROR(EnsureDefaultTasks(config, domain));
   acquisition::Ingestor& ingestor = domain.ingestor();
   RETURN_IF_ERROR(ingestor.Start());
 

@@ -90,6 +90,8 @@ rc=0
 wait "$server" || rc=$?
 server=""
 check "fep stops cleanly on SIGTERM" test "$rc" -eq 0
+check "the configured collection tasks are created once" \
+  bash -c "sqlite3 '$dir/demo.db' \"SELECT COUNT(*) FROM collection_tasks\" | grep -qx 3"
 check "fep shutdown is logged" grep -q "gridmis front end stopped" "$dir/fep.log"
 
 check "openapi prints the document" bash -c "'$bin' openapi | grep -q '\"/api/v1/customers/{id}\"'"
