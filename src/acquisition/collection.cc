@@ -11,6 +11,7 @@
 #include <set>
 
 #include "acquisition/terminals.h"
+#include "acquisition/vee.h"
 #include "grid/records.h"
 #include "http/json_fields.h"
 #include "jobs/jobs.h"
@@ -297,6 +298,9 @@ struct Part {
 struct Item {
   const RegistryTerminal* t = nullptr;
   std::vector<Part> parts;
+  // daily_frozen: the terminal's clock (AFN0C F2) read beside the registers, for VEE's
+  // clock-drift rule; a failed clock read changes nothing else.
+  std::optional<vee::ClockReading> clock;
   int pending = 0;
   bool done = false;
   CollectionSummary summary;  // of this item, added to the checkpoint once stored
@@ -405,6 +409,39 @@ Status UpsertResults(Connection& c, const std::string& kind, const std::vector<R
 gdw1376::Frame ClassTwoRequest(TerminalKey key, std::vector<gdw1376::Group> groups) {
   return gdw1376::MakeRequest(gdw1376::Address{key, 0, false}, gdw1376::kAfnClass2, 0,
                               std::move(groups));
+}
+
+// The part index of a terminal's clock read (not a part: its answer goes to Item::clock).
+constexpr size_t kClockRead = static_cast<size_t>(-1);
+
+gdw1376::Frame ClockRequest(TerminalKey key) {
+  gdw1376::Group g;
+  auto made = gdw1376::MakeGroup({0}, {2});
+  if (made.ok()) g = std::move(*made);
+  return gdw1376::MakeRequest(gdw1376::Address{key, 0, false}, gdw1376::kAfnClass1, 0, {g});
+}
+
+// The drift of a terminal clock answer (device − master, seconds); nullopt when the answer has
+// no readable clock.
+std::optional<int64_t> ClockDrift(const std::vector<gdw1376::Frame>& replies, const TimeZone& tz,
+                                  int64_t master_us) {
+  for (const auto& f : replies) {
+    if (f.afn != gdw1376::kAfnClass1) continue;
+    const gdw1376::Item* it = f.Find(2);
+    if (!it) continue;
+    auto clock = gdw1376::DecodeClock(it->data);
+    if (!clock.ok()) return std::nullopt;
+    if (clock->month < 1 || clock->month > 12 || clock->day < 1 ||
+        clock->day > DaysInMonth(clock->year, clock->month)) {
+      return std::nullopt;
+    }
+    Date d{clock->year, clock->month, clock->day};
+    int64_t local =
+        tz.StartOfDay(d) +
+        (int64_t{clock->hour} * 3600 + clock->minute * 60 + clock->second) * kMicrosPerSecond;
+    return (local - master_us) / kMicrosPerSecond;
+  }
+  return std::nullopt;
 }
 
 gdw1376::Frame EventRequest(TerminalKey key, int from, int to) {
@@ -628,6 +665,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
   DecodedData pending;  // decoded, not stored yet
   std::vector<ResultRow> pending_results;
   std::vector<MeterEvent> pending_events;
+  std::vector<vee::ClockReading> pending_clocks;
   std::vector<std::pair<int64_t, int>> pending_counters;
   auto last_flush = std::chrono::steady_clock::now();
   const int per_frame =
@@ -636,7 +674,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
   auto send = [&](size_t index, size_t part_index, gdw1376::Frame frame) {
     Item& item = items[index];
     item.pending += 1;
-    item.parts[part_index].requests += 1;
+    if (part_index != kClockRead) item.parts[part_index].requests += 1;
     item.summary.requests += 1;
     std::weak_ptr<Inbox> weak = inbox;
     fe->Request(item.t->key, std::move(frame), options_.request,
@@ -653,6 +691,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
     Item& item = items[index];
     const RegistryTerminal& t = *item.t;
     item.done = true;
+    if (item.clock) pending_clocks.push_back(*item.clock);
     for (auto& part : item.parts) {
       ResultRow row;
       row.day_key = part.period.key;
@@ -748,6 +787,9 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
         send(index, pi, EventRequest(item.t->key, part.event_from, part.event_from));
         continue;
       }
+      if (req.kind == "daily_frozen" && pi == 0 && !part.catch_up) {
+        send(index, kClockRead, ClockRequest(item.t->key));
+      }
       for (size_t i = 0; i < part.pns.size(); i += static_cast<size_t>(per_frame)) {
         std::vector<uint16_t> chunk(part.pns.begin() + static_cast<std::ptrdiff_t>(i),
                                     part.pns.begin() + static_cast<std::ptrdiff_t>(std::min(
@@ -778,13 +820,26 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
   bool front_end_stopped = false;
   auto on_completion = [&](Completion& done) {
     Item& item = items[done.item];
-    Part& part = item.parts[done.part];
     item.pending -= 1;
     if (done.result.cancelled || front_end_stopped) {
       front_end_stopped = true;
       if (item.pending == 0) --in_flight;
       return;
     }
+    if (done.part == kClockRead) {
+      int64_t now_us = clock_.NowMicros();
+      if (done.result.status.ok()) {
+        if (auto drift = ClockDrift(done.result.replies, tz_, now_us)) {
+          item.clock = vee::ClockReading{item.t->id, std::nullopt, now_us, *drift};
+        }
+      }
+      if (item.pending == 0) {
+        finish_item(done.item);
+        --in_flight;
+      }
+      return;
+    }
+    Part& part = item.parts[done.part];
     if (done.result.status.ok()) {
       if (events && part.event_stage == 0) {
         // The terminal's counter: read the records between what was read and it.
@@ -828,6 +883,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
       std::vector<ResultRow> results;
       std::vector<MeterEvent> events;
       std::vector<std::pair<int64_t, int>> counters;
+      std::vector<vee::ClockReading> clocks;
       std::string checkpoint;
       int64_t done = 0;
     };
@@ -836,6 +892,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
     b->results = std::move(pending_results);
     b->events = std::move(pending_events);
     b->counters = std::move(pending_counters);
+    b->clocks = std::move(pending_clocks);
     b->checkpoint = json{{"after_terminal_id", p > 0 ? items[p - 1].t->id : after_terminal},
                          {"summary", ToJson(next_summary)}}
                         .dump();
@@ -844,6 +901,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
     pending_results.clear();
     pending_events.clear();
     pending_counters.clear();
+    pending_clocks.clear();
     summary = next_summary;
     prefix = p;
     last_flush = std::chrono::steady_clock::now();
@@ -853,6 +911,7 @@ Result<CollectionSummary> CollectionService::Run(jobs::JobContext& ctx,
         RETURN_IF_ERROR(ingestor_.StoreDecoded(c, b->data));
         RETURN_IF_ERROR(UpsertResults(c, req.kind, b->results, ctx.job_id(), now));
         if (!b->events.empty()) RETURN_IF_ERROR(InsertEvents(c, &b->events).status());
+        if (!b->clocks.empty()) RETURN_IF_ERROR(ingestor_.StoreClockReadings(c, b->clocks));
         for (const auto& [id, ec] : b->counters) RETURN_IF_ERROR(SaveEventCounter(c, id, ec, now));
         std::lock_guard<std::mutex> l(ctx_mu);
         return ctx.Checkpoint(c, b->checkpoint, "collecting", b->done, total);

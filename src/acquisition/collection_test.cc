@@ -462,6 +462,24 @@ TEST_P(CollectionTest, CatchUpCollectsATerminalThatHasNoResultForAnEarlierDay) {
   EXPECT_EQ(Results(q).size(), 4u);
 }
 
+TEST_P(CollectionTest, TheDailyRunReadsTerminalClocksForTheClockDriftRule) {
+  simulator::FaultOptions drift;
+  drift.clock_drift_seconds = 600;
+  StartFleet({t1_}, drift);
+  StartFleet({t2_});
+  Collect(Daily(kDay), operator_);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM vee_issues WHERE rule = 'clock_drift' AND "
+                  "terminal_id = $1",
+                  {t1_.id}),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM vee_issues WHERE rule = 'clock_drift' AND "
+                  "terminal_id = $1",
+                  {t2_.id}),
+            0);
+  // The registers of the drifting terminal are collected all the same.
+  EXPECT_EQ(ResultOf(t1_, kDay).status, "complete");
+}
+
 TEST_P(CollectionTest, CurvesAndMonthlyFrozenEqualTheModel) {
   simulator::Fleet& fleet = StartFleet({t1_, t2_, t3_});
   CollectionRequest curve;

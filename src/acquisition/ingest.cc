@@ -733,6 +733,11 @@ Status Ingestor::StoreDecoded(Connection& c, const DecodedData& d) {
   return Status::Ok();
 }
 
+Status Ingestor::StoreClockReadings(Connection& c, const std::vector<vee::ClockReading>& readings) {
+  if (!options_.vee || readings.empty()) return Status::Ok();
+  return options_.vee->CheckClockReadings(c, readings);
+}
+
 // ---- Listener (I/O threads) ----
 
 bool Ingestor::IsKnown(TerminalKey k) {

@@ -41,7 +41,8 @@ namespace gridmis::acquisition {
 
 namespace vee {
 class VeeService;
-}
+struct ClockReading;
+}  // namespace vee
 
 using gdw1376::TerminalKey;
 
@@ -220,6 +221,8 @@ class Ingestor final : public fep::Listener {
   // Stores decoded rows in the caller's write transaction (daily frozen through
   // reading::StoreDailyFrozen, monthly frozen, curves), then runs the VEE checks on them.
   Status StoreDecoded(store::Connection& c, const DecodedData& d);
+  // Terminal (or meter) clock readings, for VEE's clock-drift rule (nothing without VEE).
+  Status StoreClockReadings(store::Connection& c, const std::vector<vee::ClockReading>& readings);
 
   // fep::Listener (I/O threads; never blocks on the database).
   bool IsKnown(TerminalKey k) override;
