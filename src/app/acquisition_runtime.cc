@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "acquisition/collection.h"
 #include "acquisition/commands.h"
@@ -20,6 +23,12 @@ struct AcquisitionRuntime::Impl {
   http::Metrics* metrics = nullptr;
   std::unique_ptr<acquisition::fep::FrontEnd> front_end;
   std::unique_ptr<acquisition::CollectionScheduler> scheduler;
+  // The scheduler starts after a warm-up, so that a run due at start (a restart after the
+  // collection time) does not find every terminal still reconnecting and record it failed.
+  std::thread warm_up;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;  // guarded by mu
   bool stopped = false;
 };
 
@@ -130,7 +139,11 @@ Result<std::unique_ptr<AcquisitionRuntime>> AcquisitionRuntime::Start(const Conf
   domain.commands().AttachFrontEnd(m.front_end.get());
   m.scheduler = std::make_unique<acquisition::CollectionScheduler>(
       domain.db(), domain.clock(), domain.time_zone(), domain.jobs());
-  m.scheduler->Start();
+  m.warm_up = std::thread([&m, delay = std::chrono::seconds(config.collect_warm_up_s)] {
+    std::unique_lock lock(m.mu);
+    if (m.cv.wait_for(lock, delay, [&m] { return m.stopping; })) return;
+    m.scheduler->Start();
+  });
   if (metrics) {
     acquisition::fep::FrontEnd* fe = m.front_end.get();
     for (const auto& g : kGauges) {
@@ -157,6 +170,12 @@ void AcquisitionRuntime::Stop() {
   Impl& m = *impl_;
   if (m.stopped) return;
   m.stopped = true;
+  {
+    std::lock_guard lock(m.mu);
+    m.stopping = true;
+  }
+  m.cv.notify_all();
+  if (m.warm_up.joinable()) m.warm_up.join();
   if (m.scheduler) m.scheduler->Stop();
   if (m.metrics) {
     for (const auto& g : kGauges)

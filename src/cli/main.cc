@@ -8,7 +8,10 @@
 //   gridmis bill trial FILE.json [--province P] [--config F]   rates typed-in reads
 //   gridmis tariff check DIR_OR_FILE                            validates catalogue files
 //   gridmis bill run --period YYYY-MM [--department ID] [--segment ID] [--config F] [--db URL]
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -281,9 +284,38 @@ Status StartDemoFleet(app::App& app, uint64_t seed, DemoFleet* demo) {
   return Status::Ok();
 }
 
+// Whether a TCP port on an IPv4 host can be bound now (the demo's front end port).
+bool PortFree(const std::string& host, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  bool ok = inet_pton(AF_INET, host.c_str(), &a.sin_addr) == 1 &&
+            bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
 int CmdDemo(CommonFlags f, const DemoFlags& d) {
   auto config = LoadWithFlags(f);
   if (!config.ok()) return Fail(config.status());
+  // The demo's front end port (9001 by default) is often taken by another program (supervisord,
+  // MinIO's console): unless one was asked for, the demo then takes a free one.
+  if (config->fep_enabled && f.fep_listen.empty() && !d.no_serve) {
+    std::string host;
+    uint16_t port = 0;
+    if (SplitHostPort(config->fep_listen, &host, &port).ok() && port != 0 &&
+        !PortFree(host, port)) {
+      std::printf(
+          "%s is in use: the demo's terminal front end listens on a free port instead "
+          "(see the log line 'terminal front end listening on').\n",
+          config->fep_listen.c_str());
+      config->fep_listen = host + ":0";
+    }
+  }
   if (d.fresh && config->database_url.rfind("sqlite://", 0) == 0) {
     std::string path = config->database_url.substr(9);
     if (path != ":memory:") {

@@ -126,12 +126,13 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   }
   if (const toml::table* a = root["acquisition"].as_table()) {
     constexpr const char* kA = "acquisition";
-    RETURN_IF_ERROR(CheckKeys(
-        *a, kA,
-        {"fep", "fep_listen", "fep_io_threads", "master_address", "request_timeout_ms", "retries",
-         "idle_timeout_s", "max_frames_per_second", "collect_daily_at", "collect_curves_at",
-         "catch_up_days", "collect_window", "command_password", "command_expiry_minutes"},
-        source));
+    RETURN_IF_ERROR(
+        CheckKeys(*a, kA,
+                  {"fep", "fep_listen", "fep_io_threads", "master_address", "request_timeout_ms",
+                   "retries", "idle_timeout_s", "max_frames_per_second", "collect_daily_at",
+                   "collect_curves_at", "catch_up_days", "collect_warm_up_s", "collect_window",
+                   "command_password", "command_expiry_minutes"},
+                  source));
     RETURN_IF_ERROR(Take(*a, kA, "fep", &c.fep_enabled, source));
     RETURN_IF_ERROR(Take(*a, kA, "fep_listen", &c.fep_listen, source));
     RETURN_IF_ERROR(Take(*a, kA, "fep_io_threads", &c.fep_io_threads, source));
@@ -144,6 +145,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
     RETURN_IF_ERROR(Take(*a, kA, "collect_curves_at", &c.collect_curves_at, source));
     RETURN_IF_ERROR(Take(*a, kA, "catch_up_days", &c.collect_catch_up_days, source));
     RETURN_IF_ERROR(Take(*a, kA, "collect_window", &c.collect_window, source));
+    RETURN_IF_ERROR(Take(*a, kA, "collect_warm_up_s", &c.collect_warm_up_s, source));
     RETURN_IF_ERROR(Take(*a, kA, "command_password", &c.command_password, source));
     RETURN_IF_ERROR(Take(*a, kA, "command_expiry_minutes", &c.command_expiry_minutes, source));
   } else if (root.contains("acquisition")) {
@@ -240,7 +242,7 @@ Status ValidateConfig(const Config& c) {
     return InvalidArgument(
         "acquisition: fep_io_threads, collect_window, max_frames_per_second and "
         "command_expiry_minutes must be at least 1, request_timeout_ms at least 100, "
-        "idle_timeout_s at least 10, retries and catch_up_days not negative",
+        "idle_timeout_s at least 10, retries, catch_up_days and collect_warm_up_s not negative",
         "acquisition");
   }
   auto hhmm = [](const std::string& t) {

@@ -59,9 +59,10 @@ struct Config {
   std::string collect_daily_at = "01:30";   // yesterday's daily frozen registers
   std::string collect_curves_at = "02:30";  // yesterday's 96-point curves; "" = off
   int collect_catch_up_days = 7;            // retry missing days this far back
-  int collect_window = 256;                 // terminals in flight at once
-  std::string command_password;             // PW for AFN05/AFN10: 32 hex digits ("" = zeros)
-  int command_expiry_minutes = 1440;        // a command not sent by then times out
+  int collect_warm_up_s = 180;        // scheduled runs wait this long after the front end starts
+  int collect_window = 256;           // terminals in flight at once
+  std::string command_password;       // PW for AFN05/AFN10: 32 hex digits ("" = zeros)
+  int command_expiry_minutes = 1440;  // a command not sent by then times out
 };
 
 // Reads `path` (when given) and applies environment overrides through `getenv` (tests pass a

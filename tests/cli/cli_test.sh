@@ -90,6 +90,8 @@ rc=0
 wait "$server" || rc=$?
 server=""
 check "fep stops cleanly on SIGTERM" test "$rc" -eq 0
+check "scheduled collections wait for the terminals to reconnect (warm-up)" \
+  bash -c "sqlite3 '$dir/demo.db' \"SELECT COUNT(*) FROM jobs WHERE kind = 'acquisition.collect'\" | grep -qx 0"
 check "the configured collection tasks are created once" \
   bash -c "sqlite3 '$dir/demo.db' \"SELECT COUNT(*) FROM collection_tasks\" | grep -qx 3"
 check "fep shutdown is logged" grep -q "gridmis front end stopped" "$dir/fep.log"
