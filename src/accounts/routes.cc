@@ -666,9 +666,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, a->ListEntries(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& e : list) items.push_back(ToJson(e));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/customers/{id}/statement",
@@ -732,9 +730,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
          q.page_size = page.page_size;
          int64_t total = 0;
          ASSIGN_OR_RETURN(auto list, a->ListReceivables(ctx.actor, q, &total));
-         json items = json::array();
-         for (const auto& r : list) items.push_back(ToJson(r));
-         return JsonReply(http::PageJson(std::move(items), page, total));
+         return JsonReply(http::PageOf(list, page, total));
        }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/receivables/{id}",
@@ -822,9 +818,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
          q.page_size = page.page_size;
          int64_t total = 0;
          ASSIGN_OR_RETURN(auto list, a->ListPayments(ctx.actor, q, &total));
-         json items = json::array();
-         for (const auto& r : list) items.push_back(ToJson(r));
-         return JsonReply(http::PageJson(std::move(items), page, total));
+         return JsonReply(http::PageOf(list, page, total));
        }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/payments/{id}",
@@ -1001,9 +995,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list,
                                  ch->ListDays(ctx.actor, id, page.page, page.page_size, &total));
-                json items = json::array();
-                for (const auto& d : list) items.push_back(ToJson(d));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/payment-channels/{id}/days/{date}/close",
@@ -1058,9 +1050,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, ch->ListDebitBatches(ctx.actor, channel, page.page,
                                                                  page.page_size, &total));
-                json items = json::array();
-                for (const auto& b : list) items.push_back(ToJson(b));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/debit-batches/{id}",
@@ -1174,9 +1164,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, ch->ListReconciliations(ctx.actor, channel, page.page,
                                                                     page.page_size, &total));
-                json items = json::array();
-                for (const auto& r : list) items.push_back(ToJson(r));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/reconciliations/{id}",
@@ -1227,9 +1215,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, a->ListArrearsCustomers(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& c : list) items.push_back(ToJson(c));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/reminders/generate",
@@ -1275,9 +1261,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, a->ListReminders(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& m : list) items.push_back(ToJson(m));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/reminders/{id}",
@@ -1339,9 +1323,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, pp->List(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& p : list) items.push_back(ToJson(p));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/prepaid-accounts",
@@ -1423,9 +1405,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, pp->ListTransactions(ctx.actor, id, page.page,
                                                                  page.page_size, &total));
-                json items = json::array();
-                for (const auto& t : list) items.push_back(ToJson(t));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/prepaid/deductions",
@@ -1470,9 +1450,7 @@ void AddRoutes(http::Router& router, AccountsService& accounts, ChannelService& 
          q.page_size = page.page_size;
          int64_t total = 0;
          ASSIGN_OR_RETURN(auto list, pp->ListControlRequests(ctx.actor, q, &total));
-         json items = json::array();
-         for (const auto& r : list) items.push_back(ToJson(r));
-         return JsonReply(http::PageJson(std::move(items), page, total));
+         return JsonReply(http::PageOf(list, page, total));
        }});
   router.Add({.method = "PATCH",
               .pattern = "/api/v1/control-requests/{id}",

@@ -166,9 +166,7 @@ void AddRoutes(http::Router& router, TerminalService& terminals) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, s->List(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& t : list) items.push_back(ToJson(t));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/terminals",

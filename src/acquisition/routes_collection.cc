@@ -268,9 +268,7 @@ void AddCollectionRoutes(http::Router& router, CollectionService& collection) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto rows, s->TerminalStates(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& r : rows) items.push_back(ToJson(r));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(rows, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/acquisition/terminal-states/summary",
@@ -392,9 +390,7 @@ void AddCollectionRoutes(http::Router& router, CollectionService& collection) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto rows, s->Events(ctx.actor, q, dept, &total));
-                json items = json::array();
-                for (const auto& e : rows) items.push_back(ToJson(e));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(rows, page, total));
               }});
 
   // ---- Statistics and results ----
@@ -450,9 +446,7 @@ void AddCollectionRoutes(http::Router& router, CollectionService& collection) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto rows, s->ListResults(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& r : rows) items.push_back(ToJson(r));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(rows, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/acquisition/collection-results",
@@ -478,9 +472,7 @@ void AddCollectionRoutes(http::Router& router, CollectionService& collection) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto rows, s->ListResults(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& r : rows) items.push_back(ToJson(r));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(rows, page, total));
               }});
 
   // ---- Tasks and runs ----

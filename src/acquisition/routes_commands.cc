@@ -284,9 +284,7 @@ void AddCommandRoutes(http::Router& router, CommandService& commands) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, s->List(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& c : list) items.push_back(ToJson(c));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/terminal-commands/{id}",

@@ -37,36 +37,32 @@ AcquisitionRuntime::~AcquisitionRuntime() { Stop(); }
 
 namespace {
 
-const char* const kGauges[][2] = {
-    {"gridmis_fep_connections_open", "Terminal connections open."},
-    {"gridmis_fep_terminals_online", "Terminals logged in."},
+// The front end's figures as Prometheus gauges and counters.
+struct FrontEndMetric {
+  const char* name;
+  const char* help;
+  const char* type;
+  uint64_t acquisition::fep::FrontEndStats::*field;
 };
-const char* const kCounters[][2] = {
-    {"gridmis_fep_logins_total", "Terminal logins confirmed."},
-    {"gridmis_fep_refused_total", "Logins refused: terminal not in the registry."},
-    {"gridmis_fep_frames_in_total", "Frames received from terminals."},
-    {"gridmis_fep_frames_out_total", "Frames sent to terminals."},
-    {"gridmis_fep_bad_frames_total", "Malformed, over-long or bad-checksum input dropped."},
-    {"gridmis_fep_rate_limited_total", "Frames dropped by the per-connection rate limit."},
-    {"gridmis_fep_requests_total", "Requests sent to terminals."},
-    {"gridmis_fep_request_timeouts_total", "Requests unanswered after every attempt."},
+using Stats = acquisition::fep::FrontEndStats;
+constexpr FrontEndMetric kMetrics[] = {
+    {"gridmis_fep_connections_open", "Terminal connections open.", "gauge",
+     &Stats::connections_open},
+    {"gridmis_fep_terminals_online", "Terminals logged in.", "gauge", &Stats::terminals_online},
+    {"gridmis_fep_logins_total", "Terminal logins confirmed.", "counter", &Stats::logins},
+    {"gridmis_fep_refused_total", "Logins refused: terminal not in the registry.", "counter",
+     &Stats::refused_unknown},
+    {"gridmis_fep_frames_in_total", "Frames received from terminals.", "counter",
+     &Stats::frames_in},
+    {"gridmis_fep_frames_out_total", "Frames sent to terminals.", "counter", &Stats::frames_out},
+    {"gridmis_fep_bad_frames_total", "Malformed, over-long or bad-checksum input dropped.",
+     "counter", &Stats::bad_frames},
+    {"gridmis_fep_rate_limited_total", "Frames dropped by the per-connection rate limit.",
+     "counter", &Stats::rate_limited},
+    {"gridmis_fep_requests_total", "Requests sent to terminals.", "counter", &Stats::requests},
+    {"gridmis_fep_request_timeouts_total", "Requests unanswered after every attempt.", "counter",
+     &Stats::request_timeouts},
 };
-
-double StatValue(const acquisition::fep::FrontEndStats& s, std::string_view name) {
-  if (name == "gridmis_fep_connections_open") return static_cast<double>(s.connections_open);
-  if (name == "gridmis_fep_terminals_online") return static_cast<double>(s.terminals_online);
-  if (name == "gridmis_fep_logins_total") return static_cast<double>(s.logins);
-  if (name == "gridmis_fep_refused_total") return static_cast<double>(s.refused_unknown);
-  if (name == "gridmis_fep_frames_in_total") return static_cast<double>(s.frames_in);
-  if (name == "gridmis_fep_frames_out_total") return static_cast<double>(s.frames_out);
-  if (name == "gridmis_fep_bad_frames_total") return static_cast<double>(s.bad_frames);
-  if (name == "gridmis_fep_rate_limited_total") return static_cast<double>(s.rate_limited);
-  if (name == "gridmis_fep_requests_total") return static_cast<double>(s.requests);
-  if (name == "gridmis_fep_request_timeouts_total") {
-    return static_cast<double>(s.request_timeouts);
-  }
-  return 0;
-}
 
 // A database without collection tasks gets the configured ones ([acquisition]
 // collect_daily_at, collect_curves_at, catch_up_days) for the whole company: yesterday's daily
@@ -146,15 +142,10 @@ Result<std::unique_ptr<AcquisitionRuntime>> AcquisitionRuntime::Start(const Conf
   });
   if (metrics) {
     acquisition::fep::FrontEnd* fe = m.front_end.get();
-    for (const auto& g : kGauges) {
-      std::string name = g[0];
-      metrics->AddCollector(g[0], g[1], "gauge",
-                            [fe, name] { return StatValue(fe->Stats(), name); });
-    }
-    for (const auto& c : kCounters) {
-      std::string name = c[0];
-      metrics->AddCollector(c[0], c[1], "counter",
-                            [fe, name] { return StatValue(fe->Stats(), name); });
+    for (const FrontEndMetric& x : kMetrics) {
+      metrics->AddCollector(x.name, x.help, x.type, [fe, field = x.field] {
+        return static_cast<double>(fe->Stats().*field);
+      });
     }
   }
   spdlog::info("terminal front end listening on {}:{} (Q/GDW 1376.1)", fo.host,
@@ -178,10 +169,9 @@ void AcquisitionRuntime::Stop() {
   if (m.warm_up.joinable()) m.warm_up.join();
   if (m.scheduler) m.scheduler->Stop();
   if (m.metrics) {
-    for (const auto& g : kGauges)
-      m.metrics->AddCollector(g[0], "front end stopped", "gauge", [] { return 0.0; });
-    for (const auto& c : kCounters)
-      m.metrics->AddCollector(c[0], "front end stopped", "counter", [] { return 0.0; });
+    for (const FrontEndMetric& x : kMetrics) {
+      m.metrics->AddCollector(x.name, "front end stopped", x.type, [] { return 0.0; });
+    }
   }
   if (m.front_end) m.front_end->Stop();
   m.domain->commands().AttachFrontEnd(nullptr);

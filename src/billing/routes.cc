@@ -480,9 +480,7 @@ void AddRoutes(http::Router& router, BillingService& billing) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto runs, s->ListRuns(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& r : runs) items.push_back(ToJson(r));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(runs, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/bill-runs/{id}",
@@ -515,9 +513,7 @@ void AddRoutes(http::Router& router, BillingService& billing) {
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(
                     auto ex, s->RunExceptions(ctx.actor, id, page.page, page.page_size, &total));
-                json items = json::array();
-                for (const auto& e : ex) items.push_back(ToJson(e));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(ex, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/bill-runs/{id}/resume",

@@ -25,6 +25,7 @@
 
 #include "acquisition/simulator/registry_fleet.h"
 #include "acquisition/simulator/simulator.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/time.h"
@@ -73,22 +74,12 @@ Status CheckFraction(double v, const char* flag) {
 }
 
 Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) {
-    return InvalidArgument("--fep \"" + s + "\" is not HOST:PORT", "--fep");
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(s, &host, &port).ok() || port == 0) {
+    return InvalidArgument("--fep \"" + s + "\" is not HOST:PORT with a port 1..65535", "--fep");
   }
-  std::string host = s.substr(0, colon), port = s.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("--fep \"" + s + "\": port \"" + port + "\" is not a number", "--fep");
-  }
-  int p = std::stoi(port);
-  if (p < 1 || p > 65535) {
-    return InvalidArgument("--fep \"" + s + "\": port " + port + " is not 1..65535", "--fep");
-  }
-  return std::make_pair(host, static_cast<uint16_t>(p));
+  return std::make_pair(host, port);
 }
 
 // The installed terminals of the registry and the meters behind them (read-only), each meter

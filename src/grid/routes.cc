@@ -129,13 +129,6 @@ TransformerAreaInput ReadAreaInput(JsonFields& f) {
   return in;
 }
 
-template <typename T>
-json Items(const std::vector<T>& v) {
-  json items = json::array();
-  for (const auto& x : v) items.push_back(ToJson(x));
-  return items;
-}
-
 // GET list, POST, GET one and PATCH for one kind of record. `Input` is read by `read`.
 template <typename Record, typename Input>
 void AddCrud(
@@ -222,7 +215,7 @@ void AddRoutes(http::Router& router, GridService& grid) {
         q.page_size = page.page_size;
         int64_t total = 0;
         ASSIGN_OR_RETURN(auto items, g->ListSubstations(ctx.actor, q, &total));
-        return JsonReply(http::PageJson(Items(items), page, total));
+        return JsonReply(http::PageOf(items, page, total));
       },
       &ReadSubstationInput,
       [g](const org::Actor& a, int64_t id) { return g->GetSubstation(a, id); },
@@ -245,7 +238,7 @@ void AddRoutes(http::Router& router, GridService& grid) {
         q.page_size = page.page_size;
         int64_t total = 0;
         ASSIGN_OR_RETURN(auto items, g->ListFeeders(ctx.actor, q, &total));
-        return JsonReply(http::PageJson(Items(items), page, total));
+        return JsonReply(http::PageOf(items, page, total));
       },
       &ReadFeederInput, [g](const org::Actor& a, int64_t id) { return g->GetFeeder(a, id); },
       [g](const org::Actor& a, const FeederInput& in) { return g->CreateFeeder(a, in); },
@@ -274,7 +267,7 @@ void AddRoutes(http::Router& router, GridService& grid) {
         q.page_size = page.page_size;
         int64_t total = 0;
         ASSIGN_OR_RETURN(auto items, g->ListTransformerAreas(ctx.actor, q, &total));
-        return JsonReply(http::PageJson(Items(items), page, total));
+        return JsonReply(http::PageOf(items, page, total));
       },
       &ReadAreaInput, [g](const org::Actor& a, int64_t id) { return g->GetTransformerArea(a, id); },
       [g](const org::Actor& a, const TransformerAreaInput& in) {

@@ -65,6 +65,13 @@ Result<Page> ParsePage(const Request& req);
 Result<std::optional<int64_t>> QueryInt(const Request& req, std::string_view name);
 // {"items": [...], "page": 1, "page_size": 20, "total": 1234}
 nlohmann::json PageJson(nlohmann::json items, const Page& page, int64_t total);
+// The same for records, each rendered by its ToJson (found by argument-dependent lookup).
+template <typename T>
+nlohmann::json PageOf(const std::vector<T>& rows, const Page& page, int64_t total) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const T& row : rows) items.push_back(ToJson(row));
+  return PageJson(std::move(items), page, total);
+}
 
 // The error body {"error":{"code","message","field"}} and the status for a Status.
 int HttpStatusFor(StatusCode code);

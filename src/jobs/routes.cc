@@ -71,9 +71,7 @@ void AddRoutes(http::Router& router, JobRunner& runner) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, r->List(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& j : list) items.push_back(ToJson(j));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/jobs/{id}",

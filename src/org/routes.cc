@@ -414,9 +414,7 @@ void AddRoutes(http::Router& router, OrgService& org, store::Database& db, const
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto users, org.ListUsers(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& u : users) items.push_back(ToJson(u));
-                return http::JsonReply(http::PageJson(std::move(items), page, total));
+                return http::JsonReply(http::PageOf(users, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/users/{id}",

@@ -501,9 +501,7 @@ void AddRoutes(http::Router& router, ReadingService& reading) {
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(
                     auto list, s->SegmentPoints(ctx.actor, id, page.page, page.page_size, &total));
-                json items = json::array();
-                for (const auto& x : list) items.push_back(ToJson(x));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "POST",
               .pattern = "/api/v1/reading-segments/{id}/points",
@@ -585,9 +583,7 @@ void AddRoutes(http::Router& router, ReadingService& reading) {
                 q.page_size = page.page_size;
                 int64_t total = 0;
                 ASSIGN_OR_RETURN(auto list, s->ListPlans(ctx.actor, q, &total));
-                json items = json::array();
-                for (const auto& x : list) items.push_back(ToJson(x));
-                return JsonReply(http::PageJson(std::move(items), page, total));
+                return JsonReply(http::PageOf(list, page, total));
               }});
   router.Add({.method = "GET",
               .pattern = "/api/v1/reading-plans/{id}",
